@@ -8,7 +8,7 @@ Nothing in the lab is hard-coded per school.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 
 @dataclass(frozen=True)

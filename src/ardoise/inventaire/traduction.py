@@ -1,0 +1,195 @@
+"""pydantic validation errors → French problems with a fix ("vouliez-vous dire … ?")."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+_NOMS_TYPES = {
+    "int": "un nombre entier",
+    "float": "un nombre",
+    "bool": "oui/non (true/false)",
+    "str": "un texte",
+    "list": "une liste",
+    "dict": "un dictionnaire (clé: valeur)",
+    "date": "une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
+}
+
+_VALEURS: dict[str, tuple[str, str]] = {
+    "uai_format": ("code UAI invalide", "un UAI s'écrit 7 chiffres et une lettre, par exemple 0331101T"),
+    "siren_format": ("SIREN invalide", "un SIREN compte 9 chiffres"),
+    "siren_cle": ("SIREN invalide (clé de contrôle fausse)", "recopiez le SIREN depuis l'avis de situation INSEE"),
+    "mac_format": ("adresse MAC invalide", "écrivez 6 octets hexadécimaux, par exemple 00:1a:2b:3c:4d:5e"),
+    "heure_format": ("heure invalide", "écrivez l'heure HH:MM entre guillemets, par exemple \"13:30\""),
+    "date_invalide": ("date invalide", "écrivez une date existante, AAAA-MM-JJ ou JJ/MM/AAAA"),
+    "proxy_adresse": (
+        "proxy sans adresse ou sans port",
+        "en mode local ou academique, donnez « adresse » et « port »",
+    ),
+    "proxy_pac": ("proxy en mode pac sans URL de fichier PAC", "donnez « pac: https://…/proxy.pac »"),
+}
+
+
+def _deballer(annotation: Any) -> Any:
+    """Strip Annotated / Optional / list / dict wrappers down to the inner type."""
+    while True:
+        origine = typing.get_origin(annotation)
+        if origine is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origine in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if len(args) == 1 else annotation
+            if len(args) != 1:
+                return annotation
+        else:
+            return annotation
+
+
+def _type_a(modele: type[BaseModel], loc: tuple) -> Any:
+    """The annotation found by following ``loc`` from ``modele`` (None when lost)."""
+    courant: Any = modele
+    for etape in loc:
+        courant = _deballer(courant)
+        origine = typing.get_origin(courant)
+        if origine is list:
+            if isinstance(etape, int):
+                courant = typing.get_args(courant)[0]
+                continue
+            return None
+        if origine is dict:
+            courant = typing.get_args(courant)[1]
+            continue
+        if isinstance(courant, type) and issubclass(courant, BaseModel):
+            champ = courant.model_fields.get(str(etape))
+            if champ is None:
+                return None
+            courant = champ.annotation
+            continue
+        return None
+    return _deballer(courant)
+
+
+def suggestion(mot: str, possibles: list[str]) -> str:
+    """`` (vouliez-vous dire « x » ?)`` when a close word exists, else empty."""
+    proches = difflib.get_close_matches(mot, possibles, n=1, cutoff=0.6)
+    return f" (vouliez-vous dire « {proches[0]} » ?)" if proches else ""
+
+
+def _afficher(valeur: Any) -> str:
+    texte = str(getattr(valeur, "texte", valeur))
+    return texte if len(texte) <= 60 else texte[:57] + "…"
+
+
+def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
+    """Return (message, correction, at_key) for one pydantic error dict."""
+    loc = tuple(erreur["loc"])
+    genre = erreur["type"]
+    entree = erreur.get("input")
+    cle = str(loc[-1]) if loc else ""
+    if genre == "extra_forbidden":
+        parent = _type_a(modele, loc[:-1])
+        possibles = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        return (
+            f"clé inconnue « {cle} »{suggestion(cle, possibles)}",
+            "clés possibles ici : " + ", ".join(possibles) if possibles else "supprimez cette clé",
+            True,
+        )
+    if genre == "missing":
+        return (f"clé obligatoire « {cle} » absente", f"ajoutez « {cle}: … » à cet endroit", False)
+    if genre == "enum":
+        attendu = _type_a(modele, loc)
+        valeurs = [e.value for e in attendu] if isinstance(attendu, type) and issubclass(attendu, Enum) else []
+        return (
+            f"valeur « {_afficher(entree)} » inconnue pour « {cle} »{suggestion(str(entree), valeurs)}",
+            "valeurs possibles : " + ", ".join(valeurs),
+            False,
+        )
+    if genre == "value_error":
+        code = str(erreur.get("ctx", {}).get("error", ""))
+        base, _, extra = code.partition(":")
+        if base == "uai_cle":
+            return (
+                f"code UAI « {_afficher(entree)} » invalide : la lettre de contrôle devrait être « {extra} »",
+                "vérifiez le code dans l'annuaire de l'Éducation nationale (7 chiffres, puis la lettre-clé)",
+                False,
+            )
+        if base in _VALEURS:
+            message, correction = _VALEURS[base]
+            return (f"{message} : « {_afficher(entree)} »" if entree is not None and not isinstance(entree, dict)
+                    else message, correction, False)
+        return (f"valeur invalide pour « {cle} » : {erreur.get('msg')}", "corrigez la valeur", False)
+    if genre.startswith("ip_v4_network"):
+        return (
+            f"réseau IPv4 invalide « {_afficher(entree)} »",
+            "écrivez l'adresse du réseau et son masque, par exemple 10.1.2.0/24 (pas une adresse d'hôte)",
+            False,
+        )
+    if genre.startswith("ip_v4"):
+        return (f"adresse IPv4 invalide « {_afficher(entree)} »", "écrivez quatre nombres de 0 à 255, par exemple 10.1.2.3", False)
+    if genre == "string_pattern_mismatch":
+        motif = erreur.get("ctx", {}).get("pattern", "")
+        if "a-z0-9" in motif:
+            correction = "utilisez des minuscules, chiffres, « - », « _ » ou « . » (sans accent ni espace)"
+        elif "https?" in motif:
+            correction = "écrivez une URL complète, par exemple https://ent.example.fr/"
+        elif "2[AB]" in motif:
+            correction = "un code INSEE compte 5 caractères, entre guillemets, par exemple \"33063\""
+        elif r"\d{5}" in motif:
+            correction = "un code postal compte 5 chiffres, entre guillemets, par exemple \"33000\""
+        elif "acces|trunk" in motif:
+            correction = "valeurs possibles : acces, trunk"
+        elif "planifiee" in motif:
+            correction = "valeurs possibles : planifiee, sur_acces"
+        elif "ABC" in motif:
+            correction = "valeurs possibles : A, B, C"
+        else:
+            correction = f"la valeur doit respecter le format {motif}"
+        return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", correction, False)
+    if genre.endswith("_type") or genre.endswith("_parsing"):
+        attendu = genre.split("_")[0]
+        if genre == "model_type" or genre == "dict_type":
+            attendu = "dict"
+        nom = _NOMS_TYPES.get(attendu, attendu)
+        if not loc:
+            return (
+                f"le fichier doit contenir {nom}, pas {_nature(entree)}",
+                "écrivez des entrées « clé: valeur » au premier niveau",
+                False,
+            )
+        return (f"« {cle} » doit être {nom}, pas {_nature(entree)} « {_afficher(entree)} »", f"écrivez {nom}", False)
+    if genre in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return (f"valeur « {_afficher(entree)} » hors limites pour « {cle} » ({erreur.get('msg')})", "corrigez la valeur", False)
+    if genre in ("too_short", "too_long"):
+        return (f"« {cle} » : {_longueur(erreur)}", "complétez ou raccourcissez la liste ou le texte", False)
+    return (f"valeur invalide pour « {cle} » : {erreur.get('msg')}", "corrigez la valeur", False)
+
+
+def _nature(v: Any) -> str:
+    if isinstance(v, list):
+        return "une liste"
+    if isinstance(v, dict):
+        return "un dictionnaire"
+    if v is None:
+        return "une valeur vide"
+    if isinstance(v, bool):
+        return "un booléen"
+    if isinstance(v, int | float):
+        return "un nombre"
+    return "le texte"
+
+
+def _longueur(erreur: dict) -> str:
+    ctx = erreur.get("ctx", {})
+    if erreur["type"] == "too_short":
+        return f"au moins {ctx.get('min_length')} élément(s) ou caractère(s) attendus"
+    return f"au plus {ctx.get('max_length')} élément(s) ou caractère(s) permis"
+
+
+def erreurs_pydantic(exc: ValidationError) -> list[dict]:
+    """The raw error dicts, without pydantic's English URLs."""
+    return exc.errors(include_url=False)

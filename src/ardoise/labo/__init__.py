@@ -1,0 +1,1 @@
+"""The virtual school lab: one school built out of real peers in network namespaces."""

@@ -1,0 +1,89 @@
+"""Switch emulators of the lab: one namespace on the management VLAN bridge per switch.
+
+Each runs ``ip netns exec NS <python> -m ardoise.labo.emulateur --config FILE.json`` and prints
+``PRET`` once it listens. The JSON file (mode 0600) follows the emulator's contract.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ardoise.labo import reseau
+from ardoise.labo.erreurs import LaboErreur
+from ardoise.labo.plan import CommutateurLabo, PlanLabo
+from ardoise.labo.services import Service
+from ardoise.labo.systeme import attendre, dans_ns, lancer_demon, vivant
+
+log = logging.getLogger(__name__)
+
+
+def config_emulateur(sw: CommutateurLabo, controle: Path) -> dict:
+    """The emulator's JSON document for one switch."""
+    return {
+        "nom": sw.nom,
+        "plateforme": sw.plateforme,
+        "adresse": str(sw.adresse),
+        "port": sw.port_ssh,
+        "utilisateur": sw.utilisateur,
+        "mot_de_passe": sw.mot_de_passe,
+        "vlans": [[i, n] for i, n in sw.vlans],
+        "ports": [
+            {
+                "nom": p.nom,
+                "mode": p.mode,
+                "vlan": p.vlan,
+                "vlans": list(p.vlans),
+                "description": p.description,
+            }
+            for p in sw.ports
+        ],
+        "fichier_controle": str(controle),
+    }
+
+
+def ecrire_config(sw: CommutateurLabo, dossier: Path) -> tuple[Path, Path]:
+    """Write the 0600 JSON file; return (config, control file)."""
+    dossier.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config, controle = dossier / f"{sw.nom}.json", dossier / f"{sw.nom}.controle"
+    fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(config_emulateur(sw, controle), f, ensure_ascii=False)
+    os.chmod(config, 0o600)
+    return config, controle
+
+
+def definir(plan: PlanLabo, index: int, etat: Path, journaux: Path) -> Service:
+    """Plug switch ``index`` (1-based) in and describe its emulator process."""
+    sw = plan.commutateurs[index - 1]
+    ns = reseau.brancher_commutateur(plan, index)
+    config, _ = ecrire_config(sw, etat / "commutateurs")
+    argv = dans_ns(ns, sys.executable, "-m", "ardoise.labo.emulateur", "--config", config)
+    return Service(
+        f"commutateur:{sw.nom}", ns, str(sw.adresse), sw.port_ssh, argv, str(journaux / f"{sw.nom}.log")
+    )
+
+
+def controle(etat: Path, nom: str) -> Path:
+    """Control file of switch ``nom`` (see :mod:`ardoise.labo.emulateur.controle`)."""
+    return etat / "commutateurs" / f"{nom}.controle"
+
+
+def demarrer(service: Service, delai: float = 30) -> None:
+    """Start one emulator and wait for ``PRET`` in its output and its SSH port listening."""
+    journal = Path(service.journal)
+    debut_journal = journal.stat().st_size if journal.exists() else 0
+    service.pid, service.debut = lancer_demon(service.argv, journal)
+
+    def pret() -> bool:
+        with journal.open("rb") as f:
+            f.seek(debut_journal)
+            sortie = f.read().decode(errors="replace")
+        if not vivant(service.pid, service.debut):
+            raise LaboErreur(f"l'émulateur {service.nom} s'est arrêté : {sortie.strip()[-300:]}")
+        return "PRET" in sortie.split() and service.actif()
+
+    attendre(pret, delai, f"démarrage de l'émulateur {service.nom}")

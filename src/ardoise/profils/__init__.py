@@ -1,0 +1,1 @@
+"""Terminal profiles: inheritance, app catalogue, school overrides, teacher requests."""
