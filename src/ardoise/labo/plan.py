@@ -84,6 +84,9 @@ class PlanLabo:
     sites: tuple[SiteInternet, ...]
     categories_bloquees: tuple[str, ...]
     technicien: str = "technicien"  # account with sudo on every lab PC
+    # the school server's own address (manifest ``serveur.adresse``) when it differs from the
+    # gateway of ``serveur_vlan``: the lab adds it to that bridge, DNS and the proxy listen there too
+    serveur_adresse: IPv4Address | None = None
 
     def vlan(self, vlan_id: int) -> VlanLabo:
         for v in self.vlans:

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make demo`: the main job on the shipped example territory.
+# Today: validate the manifest, list and export it, show a device's effective profile, run plain
+# Ansible against the inventory plugin, then build the virtual school (lab) and show its state.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p sortie
+etape() { printf '\n\033[1m== %s ==\033[0m\n' "$*" >&2; }
+
+etape "1. Validation du manifeste du territoire d'exemple"
+ardoise inventaire valider inventaire/
+
+etape "2. Les écoles de Bellerive-sur-Garonne : PC en service"
+ardoise inventaire lister --commune bellerive --type pc --etat en_service --format table
+
+etape "3. Profil effectif d'un PC élève (origine de chaque valeur)"
+ardoise profils resoudre pc-jean-jaures-04 --format table
+
+etape "4. Exports : JSON, CSV et inventaire Ansible (dans sortie/)"
+ardoise inventaire exporter --vers json > sortie/equipements.json
+ardoise inventaire exporter --vers csv > sortie/equipements.csv
+ardoise inventaire exporter --vers ansible > sortie/inventaire-ansible.json
+echo "sortie/equipements.json, sortie/equipements.csv, sortie/inventaire-ansible.json" >&2
+
+etape "5. Ansible lit le même manifeste (greffon d'inventaire)"
+ansible-inventory -i inventaire/ardoise.yml --graph commune_bellerive
+
+etape "6. Le labo : l'école virtuelle Jean-Jaurès (vrais hôtes dans des espaces de noms réseau)"
+ardoise labo arreter -q >/dev/null 2>&1 || true
+ardoise labo demarrer --postes 3 --format table
+ardoise labo etat --format json > sortie/labo-etat.json
+echo "état du labo : sortie/labo-etat.json" >&2
+
+if [ "${ARDOISE_DEMO_GARDER_LABO:-0}" = "1" ]; then
+    echo "Le labo reste démarré ; arrêtez-le avec : .venv/bin/ardoise labo arreter" >&2
+else
+    etape "7. Arrêt du labo (ARDOISE_DEMO_GARDER_LABO=1 pour le garder)"
+    ardoise labo arreter
+fi

@@ -1,0 +1,1 @@
+"""Thin Typer command line: one sub-app per domain, ``ardoise <domaine> <verbe>``."""

@@ -1,0 +1,39 @@
+"""Entry point of the ``ardoise`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from ardoise import __version__
+from ardoise.cli import inventaire, labo, profils
+
+app = typer.Typer(
+    name="ardoise",
+    help="Ardoise : le manifeste des écoles du territoire, et tout ce qui en découle.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+app.add_typer(inventaire.app, name="inventaire")
+app.add_typer(profils.app, name="profils")
+app.add_typer(labo.app, name="labo")
+
+
+def _version(valeur: bool) -> None:
+    if valeur:
+        typer.echo(f"ardoise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def principal(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Affiche la version."
+    ),
+) -> None:
+    """Ardoise : infrastructure-as-code des écoles (syndicats mixtes, communes)."""
+
+
+def run() -> None:
+    app()
