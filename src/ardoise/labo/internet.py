@@ -11,14 +11,16 @@ every site is generated at start in DIR. Every request is logged on stdout.
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import json
 import logging
+import socketserver
 import ssl
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,21 @@ def page(domaine: str, role: str, categorie: str | None, chemin: str) -> str:
         f"<body><h1>{titre}</h1><p>Domaine : {html.escape(domaine)}</p><p>Chemin : {html.escape(chemin)}</p>"
         f"{cat}<p>Servi par l'internet du laboratoire Ardoise.</p></body></html>\n"
     )
+
+
+class Serveur(ThreadingHTTPServer):
+    """HTTP server that never resolves its own name (no DNS reachable from the namespaces)."""
+
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
+class Statique(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        print(f"{self.client_address[0]} {format % args}", flush=True)
 
 
 def fabrique(sites: dict[str, dict]) -> type[BaseHTTPRequestHandler]:
@@ -91,16 +108,27 @@ def certificat(dossier: Path, domaines: list[str]) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Internet factice du laboratoire Ardoise")
-    parser.add_argument("--config", type=Path, required=True)
-    parser.add_argument("--dossier", type=Path, required=True)
+    parser.add_argument("--config", type=Path, help="sites (JSON) : mode internet, ports 80 et 443")
+    parser.add_argument("--dossier", type=Path, help="dossier du certificat (mode internet)")
+    parser.add_argument("--statique", type=Path, help="sert ce dossier tel quel (mode fichiers)")
     parser.add_argument("--adresse", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=80)
     args = parser.parse_args(argv)
+    if args.statique:
+        serveur = Serveur(
+            (args.adresse, args.port), functools.partial(Statique, directory=str(args.statique))
+        )
+        print("PRET", flush=True)
+        serveur.serve_forever()
+        return 0
+    if not args.config or not args.dossier:
+        parser.error("--config et --dossier sont requis hors mode --statique")
     sites = {s["domaine"].lower(): s for s in json.loads(args.config.read_text())}
     args.dossier.mkdir(parents=True, exist_ok=True)
     cert, cle = certificat(args.dossier, sorted(sites))
     gestionnaire = fabrique(sites)
-    http = ThreadingHTTPServer((args.adresse, 80), gestionnaire)
-    https = ThreadingHTTPServer((args.adresse, 443), gestionnaire)
+    http = Serveur((args.adresse, args.port), gestionnaire)
+    https = Serveur((args.adresse, 443), gestionnaire)
     contexte = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     contexte.load_cert_chain(cert, cle)
     https.socket = contexte.wrap_socket(https.socket, server_side=True)

@@ -60,6 +60,7 @@ coredump_dir {d}
 cache deny all
 cache_mem 8 MB
 pinger_enable off
+shutdown_lifetime 0 seconds
 dns_nameservers 127.0.0.1
 acl SSL_ports port 443
 acl Safe_ports port 80 443
@@ -126,7 +127,10 @@ def config_e2guardian(etat: Path, journaux: Path, plan: PlanLabo) -> Path:
     remplacements = {
         "language": "'french'",
         "filterip": None,
-        "filterports": str(plan.proxy_port),
+        "filterports": None,
+        "mapportstoips": "on",
+        "mapauthtoports": "off",
+        "transparenthttpsport": None,
         "proxyip": "127.0.0.1",
         "proxyport": str(PORT_SQUID),
         "loglocation": f"'{journal}'",
@@ -139,6 +143,7 @@ def config_e2guardian(etat: Path, journaux: Path, plan: PlanLabo) -> Path:
     for cle in remplacements:
         texte = re.sub(rf"^#?\s*{cle}\s*=.*$", "", texte, flags=re.MULTILINE)
     lignes = [f"{c} = {v}" for c, v in remplacements.items() if v is not None]
-    lignes += [f"filterip = {v.passerelle}" for v in plan.vlans]
+    # e2guardian pairs the n-th filterip with the n-th filterports: repeat the port for each gateway.
+    lignes += [f"filterip = {v.passerelle}\nfilterports = {plan.proxy_port}" for v in plan.vlans]
     conf.write_text(texte + "\n# ardoise.labo\n" + "\n".join(lignes) + "\n")
     return conf

@@ -15,8 +15,10 @@ root default route are never touched.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
 
 from ardoise.labo.erreurs import LaboErreur
 from ardoise.labo.plan import PlanLabo
@@ -114,7 +116,14 @@ def verifier_plan(plan: PlanLabo) -> None:
                 )
 
 
-def creer_namespace(ns: str) -> None:
+ETC_NETNS = Path("/etc/netns")
+
+
+def creer_namespace(ns: str, dns: str = "127.0.0.1") -> None:
+    """Create ``ns`` with lo up, no IPv6, and a resolv.conf that ``ip netns exec`` bind-mounts."""
+    # The machine's resolver is unreachable from namespaces (each lookup would cost ~10 s).
+    (ETC_NETNS / ns).mkdir(parents=True, exist_ok=True)
+    (ETC_NETNS / ns / "resolv.conf").write_text(f"nameserver {dns}\noptions timeout:1 attempts:1\n")
     ip("netns", "add", ns)
     ip("link", "set", "lo", "up", ns=ns)
     sysctl(ns, "net.ipv6.conf.all.disable_ipv6", "1")
@@ -156,9 +165,9 @@ def creer_coeur(plan: PlanLabo) -> None:
 
 
 def brancher(ns: str, lien_serveur: str, vlan_id: int, adresse: IPv4Interface, passerelle: IPv4Address,
-             mac: str | None = None) -> None:  # fmt: skip
+             mac: str | None = None, dns: str = "127.0.0.1") -> None:  # fmt: skip
     """Create namespace ``ns`` with an ``eth0`` plugged into the VLAN's bridge; address and default route."""
-    creer_namespace(ns)
+    creer_namespace(ns, dns)
     ip("link", "add", lien_serveur, "type", "veth", "peer", "name", "eth0", "netns", ns, ns=NS_SERVEUR)
     ip("link", "set", lien_serveur, "master", pont(vlan_id), "up", ns=NS_SERVEUR)
     if mac:
@@ -176,7 +185,9 @@ def brancher_poste(plan: PlanLabo, index: int) -> str:
         raise LaboErreur(f"le poste {poste.nom} ({poste.adresse}) n'est pas dans le réseau {v.reseau}")
     ns = ns_poste(index)
     adresse = IPv4Interface(f"{poste.adresse}/{v.reseau.prefixlen}")
-    brancher(ns, f"pc{index}", v.id, adresse, v.passerelle, poste.mac)
+    brancher(
+        ns, f"pc{index}", v.id, adresse, v.passerelle, poste.mac, str(plan.vlan(plan.serveur_vlan).passerelle)
+    )
     return ns
 
 
@@ -185,7 +196,10 @@ def brancher_commutateur(plan: PlanLabo, index: int) -> str:
     sw = plan.commutateurs[index - 1]
     v = plan.vlan(sw.vlan_gestion)
     ns = ns_commutateur(index)
-    brancher(ns, f"sw{index}", v.id, IPv4Interface(f"{sw.adresse}/{v.reseau.prefixlen}"), v.passerelle)
+    dns = str(plan.vlan(plan.serveur_vlan).passerelle)
+    brancher(
+        ns, f"sw{index}", v.id, IPv4Interface(f"{sw.adresse}/{v.reseau.prefixlen}"), v.passerelle, dns=dns
+    )
     return ns
 
 
@@ -200,6 +214,8 @@ def nettoyer() -> list[str]:
     for ns in namespaces_labo():
         ip("netns", "del", ns, verifier=False)
         retires.append(ns)
+    for dossier in ETC_NETNS.glob(f"{PREFIXE}*"):
+        shutil.rmtree(dossier, ignore_errors=True)
     for lien in liens_racine_labo():
         ip("link", "del", lien, verifier=False)
         retires.append(lien)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
+import signal
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ class Service:
     pid: int | None = None
     debut: int | None = None
     autres_ports: list[int] = field(default_factory=list)
+    delai_arret: float = 10.0  # grace after SIGTERM before SIGKILL
 
     def en_dict(self) -> dict:
         return asdict(self)
@@ -203,10 +206,10 @@ def definir(plan: PlanLabo, etat: Path, journaux: Path) -> list[Service]:
                 str(journaux / "squid.sortie")),
         Service("e2guardian", srv, serveur, plan.proxy_port,
                 dans_ns(srv, *_enveloppe_privee(etat, ["e2guardian", "-N", "-c", str(e2g)])),
-                str(journaux / "e2guardian.sortie")),
+                str(journaux / "e2guardian.sortie"), delai_arret=1.0),  # hangs on SIGTERM (5.3.5)
         Service("clamav-signatures", srv, serveur, port_clamav(plan),
-                dans_ns(srv, sys.executable, "-m", "http.server", str(port_clamav(plan)), "--bind", serveur,
-                        "--directory", clamav),
+                dans_ns(srv, sys.executable, "-m", "ardoise.labo.internet", "--statique", clamav,
+                        "--adresse", serveur, "--port", str(port_clamav(plan))),
                 str(journaux / "clamav-signatures.log")),
         Service("apt-cacher-ng", None, str(reseau.ADRESSE_RACINE.ip), PORT_APT,
                 ["apt-cacher-ng", "-c", str(acng), "ForeGround=1"], str(journaux / "apt-cacher-ng.sortie")),
@@ -230,6 +233,13 @@ def demarrer(service: Service, delai: float = 20) -> None:
 
 def arreter(services: list[Service], delai: float = 10) -> None:
     """Stop daemons by PID (SIGTERM, wait, SIGKILL)."""
-    arreter_pids([(s.pid, s.debut) for s in services if s.pid], delai)
+    for s in services:
+        if vivant(s.pid, s.debut):
+            assert s.pid is not None
+            os.kill(s.pid, signal.SIGTERM)
+    for grace in sorted({min(s.delai_arret, delai) for s in services}):
+        arreter_pids(
+            [(s.pid, s.debut) for s in services if s.pid and min(s.delai_arret, delai) == grace], grace
+        )
     for s in services:
         s.pid = s.debut = None
