@@ -23,8 +23,9 @@ from rich.table import Table
 from ardoise.erreurs import ArdoiseErreur, ErreurManifeste
 from ardoise.secrets import masquer
 
-console = Console()  # stdout: data
-console_err = Console(stderr=True)  # stderr: progress and messages
+# stdout: data (tables keep a readable width when piped); stderr: progress and messages, never wrapped
+console = Console(width=None if sys.stdout.isatty() else 200)
+console_err = Console(stderr=True, soft_wrap=True)
 
 CODE_OK, CODE_PROBLEMES, CODE_USAGE = 0, 1, 2
 

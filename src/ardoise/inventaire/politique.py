@@ -38,7 +38,7 @@ def fusionner(base: dict, dessus: dict) -> dict:
 
 def _feuilles(donnees: dict, prefixe: tuple = ()) -> Iterator[tuple[tuple, Any]]:
     for cle, valeur in donnees.items():
-        if isinstance(valeur, dict) and valeur:
+        if isinstance(valeur, dict) and valeur and set(valeur) != {"coffre"}:  # a vault ref is a leaf
             yield from _feuilles(valeur, prefixe + (cle,))
         else:
             yield prefixe + (cle,), valeur

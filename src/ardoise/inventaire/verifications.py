@@ -332,7 +332,7 @@ def _coffre(t: Territoire, ctx: Contexte) -> None:
                     _ajouter(ctx, e, (racine,) + chemin, message.format(ref.coffre), correction.format(ref.coffre),
                              "coffre-inconnu")
         for chemin, ref in _refs(e.politique):
-            source = e.provenance.get(".".join(map(str, chemin)) + ".coffre", "")
+            source = e.provenance.get(".".join(map(str, chemin)), "")
             if ref.coffre in t.noms_coffre or source in ("territoire", "defaut"):
                 continue
             if source.startswith("ecole:"):

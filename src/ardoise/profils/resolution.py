@@ -77,12 +77,13 @@ def applications_de(territoire: Territoire, ecole: EcoleChargee, poste: Poste) -
             apps[a] = f"profil:{nom}"
         for a in p.retirer:
             apps.pop(a, None)
-    surcharge = ecole.modele.profils.get(poste.profil)
-    if surcharge:
-        for a in surcharge.ajouter:
-            apps[a] = f"ecole:{ecole.uai}"
-        for a in surcharge.retirer:
-            apps.pop(a, None)
+    for nom in chaine(territoire.profils, poste.profil):  # a school override of pc-eleve also applies
+        surcharge = ecole.modele.profils.get(nom)  # to the profiles inheriting from it
+        if surcharge:
+            for a in surcharge.ajouter:
+                apps[a] = f"ecole:{ecole.uai}"
+            for a in surcharge.retirer:
+                apps.pop(a, None)
     if poste.classe:
         for d in ecole.modele.demandes:
             if d.classe == poste.classe and d.statut in STATUTS_ACCORDES:
