@@ -40,7 +40,7 @@ from fake_switches.command_processing.shell_session import ShellSession
 from fake_switches.switch_configuration import SwitchConfiguration
 from fake_switches.terminal import LoggingTerminalController
 
-from ardoise.labo.emulateur.commun import configuration_initiale, vlans_tries
+from ardoise.labo.emulateur.commun import RepliAvecInvite, configuration_initiale, vlans_tries
 from ardoise.labo.emulateur.configuration import ConfigEmulateur
 
 VLANS_RESERVES = ((1002, "fddi-default"), (1003, "token-ring-default"), (1004, "fddinet-default"),
@@ -111,7 +111,7 @@ class DefautCisco(DefaultCommandProcessor):
             self.write_line("")
 
 
-class ActiveCisco(EnabledCommandProcessor):
+class ActiveCisco(RepliAvecInvite, EnabledCommandProcessor):
     """The ``#`` prompt."""
 
     def __init__(self, config: Any, coeur: CoeurCisco) -> None:
@@ -158,7 +158,7 @@ class ActiveCisco(EnabledCommandProcessor):
         self.do_write()
 
 
-class ConfigCisco(ConfigCommandProcessor):
+class ConfigCisco(RepliAvecInvite, ConfigCommandProcessor):
     """``(config)#`` and, through its sub-processors, every configuration sub-mode."""
 
     def process_command(self, line: str) -> bool:
@@ -214,6 +214,9 @@ class CoeurCisco(Cisco2960SwitchCore):
 def coeur_cisco(config: ConfigEmulateur) -> CoeurCisco:
     """A Cisco core holding the JSON's VLANs and ports; the login password is also the enable secret."""
     switch = configuration_initiale(config, nom_vlan_defaut="default")
+    if not config.ports:
+        for port in CoeurCisco.get_default_ports():
+            switch.add_port(port)
     switch.get_vlan(1).name = None  # IOS never prints "name default"
     switch.privileged_passwords = [config.mot_de_passe]
     return CoeurCisco(switch)

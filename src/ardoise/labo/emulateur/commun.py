@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from fake_switches.command_processing.base_command_processor import BaseCommandProcessor
 from fake_switches.switch_configuration import Port, SwitchConfiguration, Vlan
 
 from ardoise.labo.emulateur.configuration import ConfigEmulateur
@@ -128,3 +129,24 @@ def configuration_initiale(
 
 def vlans_tries(switch: SwitchConfiguration) -> list[Vlan]:
     return sorted(switch.vlans, key=lambda v: v.number)
+
+
+class RepliAvecInvite(BaseCommandProcessor):
+    """Mixin: when a sub-context does not know a command and this processor runs it instead
+    (``show vlan`` typed in a VLAN context, ``no vlan 30`` in an interface context), show the
+    prompt afterwards, which fake-switches forgets to do."""
+
+    def process_command(self, line: str) -> bool:
+        sous = self.sub_processor
+        if sous is None or " | " in line:
+            return super().process_command(line)
+        if self.delegate_to_sub_processor(line):
+            return True
+        if self.continuing_to:
+            traite = self.continue_command(line)
+        else:
+            traite = self.parse_and_execute_command(line)
+        attend = self.continuing_to or self.awaiting_keystroke or self.is_done
+        if traite and not attend and self.sub_processor is sous:
+            self.show_prompt()
+        return traite

@@ -10,6 +10,7 @@ Compared with ``fake_switches.transports.SwitchSshService`` this adds, per switc
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
 
     from ardoise.labo.emulateur.commutateur import Commutateur
+
+journal = logging.getLogger("ardoise.labo.emulateur")
 
 # name(config)#  name(config-if)#  name(vlan-10)#  name(eth-1)#  name(config-vlan-10)#
 INVITE_CONFIGURATION = re.compile(r"\([^()]*\)#\s*$")
@@ -92,7 +95,15 @@ class ShellArdoise(SwitchSSHShell):
             if not self.commutateur.etat.autoriser_commande_config():
                 self.commutateur.couper_sessions()
                 return
-        if not self.session.receive(ligne):
+        try:
+            encore = self.session.receive(ligne)
+        except Exception:  # a malformed command (``no vlan abc``) must not kill the session
+            journal.warning("%s : commande mal formée ignorée", self.commutateur.config.nom)
+            processeur = self.session.command_processor
+            processeur.terminal_controller.write("% Invalid input detected at '^' marker.\n")
+            processeur.show_prompt()
+            encore = True
+        if not encore:
             self.terminal.loseConnection()
 
     def couper(self) -> None:
