@@ -20,7 +20,7 @@ from ardoise.inventaire.modele import Ecole, FichierTerritoire
 from ardoise.inventaire.politique import Niveau, resoudre
 from ardoise.inventaire.problemes import Probleme, Problemes
 from ardoise.inventaire.territoire import EcoleChargee, Territoire
-from ardoise.inventaire.traduction import traduire
+from ardoise.inventaire.traduction import regle, traduire
 from ardoise.inventaire.yaml_sur import DocumentYaml, ErreurYaml, ValeurChiffree, lire
 from ardoise.profils.modele import Application, FichierCatalogue, Profil
 
@@ -86,7 +86,7 @@ class Contexte:
             for err in e.errors(include_url=False):
                 message, correction, a_cle = traduire(err, modele)
                 position = doc.position(prefixe + tuple(err["loc"]), cle=a_cle)
-                self.problemes.ajouter(doc.chemin, position, message, correction, err["type"])
+                self.problemes.ajouter(doc.chemin, position, message, correction, regle(err))
             return None
 
 
@@ -161,7 +161,8 @@ def _charger(ctx: Contexte) -> Territoire | None:
         if ecole.uai in ctx.documents:
             autre = ctx.documents[ecole.uai]
             ctx.problemes.ajouter(
-                chemin, doc_e.position(("uai",)), f"UAI « {ecole.uai} » déjà utilisé par {ctx.problemes.nom(autre.chemin)}",
+                chemin, doc_e.position(("uai",)),
+                f"UAI « {ecole.uai} » déjà utilisé par {ctx.problemes.nom(autre.chemin)}, ligne {autre.position(('uai',))[0]}",
                 "chaque école a son propre UAI : corrigez l'un des deux fichiers", "uai-double",
             )
             continue

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ardoise.inventaire.modele import Politique
-from ardoise.inventaire.traduction import traduire
+from ardoise.inventaire.traduction import regle, traduire
 from ardoise.inventaire.yaml_sur import DocumentYaml
 
 DEFAUT = "defaut"
@@ -94,7 +94,7 @@ def resoudre(niveaux: list[Niveau]) -> tuple[Politique | None, dict[str, str], l
             position = (
                 niveau.document.position(niveau.prefixe + loc, cle=a_cle) if niveau.document else (1, 1)
             )
-            erreurs.append(ErreurPolitique(niveau, position, message, correction, err["type"]))
+            erreurs.append(ErreurPolitique(niveau, position, message, correction, regle(err)))
         return None, provenance, erreurs
     for chemin, _ in _feuilles(politique.model_dump(mode="python")):
         nom = ".".join(str(c) for c in chemin)

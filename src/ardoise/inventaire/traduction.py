@@ -122,7 +122,7 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
             message, correction = _VALEURS[base]
             return (f"{message} : « {_afficher(entree)} »" if entree is not None and not isinstance(entree, dict)
                     else message, correction, False)
-        return (f"valeur invalide pour « {cle} » : {erreur.get('msg')}", "corrigez la valeur", False)
+        return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", "corrigez la valeur", False)
     if genre.startswith("ip_v4_network"):
         return (
             f"réseau IPv4 invalide « {_afficher(entree)} »",
@@ -150,6 +150,8 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
         else:
             correction = f"la valeur doit respecter le format {motif}"
         return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", correction, False)
+    if genre == "int_from_float":
+        return (f"« {cle} » doit être un nombre entier, pas « {_afficher(entree)} »", "écrivez un nombre entier", False)
     if genre.endswith("_type") or genre.endswith("_parsing"):
         attendu = genre.split("_")[0]
         if genre == "model_type" or genre == "dict_type":
@@ -162,11 +164,69 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
                 False,
             )
         return (f"« {cle} » doit être {nom}, pas {_nature(entree)} « {_afficher(entree)} »", f"écrivez {nom}", False)
-    if genre in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return (f"valeur « {_afficher(entree)} » hors limites pour « {cle} » ({erreur.get('msg')})", "corrigez la valeur", False)
-    if genre in ("too_short", "too_long"):
+    if genre in _LIMITES:
+        cle_ctx, libelle = _LIMITES[genre]
+        borne = erreur.get("ctx", {}).get(cle_ctx)
+        return (
+            f"valeur « {_afficher(entree)} » hors limites pour « {cle} » (elle doit être {libelle} {borne})",
+            f"écrivez une valeur {libelle} {borne}",
+            False,
+        )
+    if genre in ("too_short", "too_long", "string_too_short", "string_too_long"):
         return (f"« {cle} » : {_longueur(erreur)}", "complétez ou raccourcissez la liste ou le texte", False)
-    return (f"valeur invalide pour « {cle} » : {erreur.get('msg')}", "corrigez la valeur", False)
+    return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", "corrigez la valeur", False)
+
+
+_LIMITES = {
+    "greater_than_equal": ("ge", "supérieure ou égale à"),
+    "greater_than": ("gt", "supérieure à"),
+    "less_than_equal": ("le", "inférieure ou égale à"),
+    "less_than": ("lt", "inférieure à"),
+}
+
+
+_REGLES_VALEURS = {
+    "uai_format": "uai",
+    "uai_cle": "uai",
+    "siren_format": "siren",
+    "siren_cle": "siren",
+    "mac_format": "mac",
+    "heure_format": "heure",
+    "date_invalide": "date",
+    "proxy_adresse": "proxy",
+    "proxy_pac": "proxy",
+}
+
+
+def regle(erreur: dict) -> str:
+    """The stable rule id of a schema error (pydantic's own error types are not shown)."""
+    genre = erreur["type"]
+    if genre == "extra_forbidden":
+        return "cle-inconnue"
+    if genre == "missing":
+        return "cle-absente"
+    if genre == "enum":
+        return "valeur-inconnue"
+    if genre == "value_error":
+        code = str(erreur.get("ctx", {}).get("error", "")).partition(":")[0]
+        return _REGLES_VALEURS.get(code, "valeur-invalide")
+    if genre.startswith("ip_v4_network"):
+        return "reseau-ipv4"
+    if genre.startswith("ip_v4"):
+        return "ipv4"
+    if genre.startswith("date"):
+        return "date"
+    if genre == "string_pattern_mismatch":
+        return "format"
+    if genre.endswith("_type") or genre.endswith("_parsing"):
+        return "type"
+    if genre == "int_from_float":
+        return "type"
+    if genre in _LIMITES:
+        return "hors-limites"
+    if genre in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        return "longueur"
+    return "valeur-invalide"
 
 
 def _nature(v: Any) -> str:
@@ -185,7 +245,7 @@ def _nature(v: Any) -> str:
 
 def _longueur(erreur: dict) -> str:
     ctx = erreur.get("ctx", {})
-    if erreur["type"] == "too_short":
+    if erreur["type"].endswith("too_short"):
         return f"au moins {ctx.get('min_length')} élément(s) ou caractère(s) attendus"
     return f"au plus {ctx.get('max_length')} élément(s) ou caractère(s) permis"
 

@@ -48,23 +48,28 @@ def _profils(t: Territoire, ctx: Contexte) -> bool:
         doc = ctx.documents_profils[nom]
         if profil.herite_de and profil.herite_de not in t.profils:
             ctx.problemes.ajouter(doc.chemin, doc.position(("herite_de",)),
-                                  f"profil parent « {profil.herite_de} » inconnu",
+                                  f"profil parent « {profil.herite_de} » inconnu{suggestion(profil.herite_de, list(t.profils))}",
                                   "profils existants : " + ", ".join(sorted(t.profils)), "profil-parent-inconnu")
             ok = False
             continue
         try:
             chaine(t.profils, nom)
         except CycleProfils as c:
-            ctx.problemes.ajouter(doc.chemin, doc.position(("herite_de",)), f"héritage circulaire : {c}",
-                                  "un profil ne peut pas hériter de lui-même : corrigez « herite_de »",
-                                  "profil-cycle")
+            boucle = str(c).split(" → ")
+            if boucle[0] == boucle[-1]:  # reported on the profiles of the loop, not on those built on it
+                ctx.problemes.ajouter(doc.chemin, doc.position(("herite_de",)), f"héritage circulaire : {c}",
+                                      "un profil ne peut pas hériter de lui-même : corrigez « herite_de »",
+                                      "profil-cycle")
+            ok = False
+            continue
+        except KeyError:  # an ancestor has an unknown parent, reported on that ancestor
             ok = False
             continue
         for cle in ("applications", "retirer"):
             for i, app in enumerate(getattr(profil, cle)):
                 if app not in t.applications:
                     ctx.problemes.ajouter(doc.chemin, doc.position((cle, i)),
-                                          f"application « {app} » absente du catalogue",
+                                          f"application « {app} » absente du catalogue{suggestion(app, list(t.applications))}",
                                           "ajoutez-la à profils_terminaux/catalogue.yml ou corrigez l'identifiant",
                                           "application-inconnue")
     for nom in t.profils:
@@ -83,20 +88,23 @@ def _territoire(t: Territoire, ctx: Contexte, fichier: FichierTerritoire) -> Non
     assert doc is not None
     fournisseurs = {f.id for f in fichier.fournisseurs}
     communes = {c.id for c in fichier.communes}
-    for cle, compte in Counter(c.id for c in fichier.communes).items():
-        if compte > 1:
-            i = [c.id for c in fichier.communes].index(cle)
-            ctx.problemes.ajouter(doc.chemin, doc.position(("communes", i, "id")), f"commune « {cle} » déclarée {compte} fois",
+    ids_communes = [c.id for c in fichier.communes]
+    for i, ident in enumerate(ids_communes):
+        if ids_communes.index(ident) != i:
+            ligne = doc.position(("communes", ids_communes.index(ident), "id"))[0]
+            ctx.problemes.ajouter(doc.chemin, doc.position(("communes", i, "id")),
+                                  f"commune « {ident} » déclarée {ids_communes.count(ident)} fois (déjà déclarée ligne {ligne})",
                                   "gardez une seule entrée par commune", "commune-double")
     for i, c in enumerate(fichier.contrats_maintenance):
         if c.fournisseur not in fournisseurs:
             ctx.problemes.ajouter(doc.chemin, doc.position(("contrats_maintenance", i, "fournisseur")),
-                                  f"fournisseur « {c.fournisseur} » inconnu",
+                                  f"fournisseur « {c.fournisseur} » inconnu{suggestion(c.fournisseur, sorted(fournisseurs))}",
                                   "déclarez-le dans « fournisseurs: »", "fournisseur-inconnu")
         for j, com in enumerate(c.communes):
             if com not in communes:
                 ctx.problemes.ajouter(doc.chemin, doc.position(("contrats_maintenance", i, "communes", j)),
-                                      f"commune « {com} » inconnue", "communes : " + ", ".join(sorted(communes)),
+                                      f"commune « {com} » inconnue{suggestion(com, sorted(communes))}",
+                                      "communes : " + ", ".join(sorted(communes)),
                                       "commune-inconnue")
         if c.fin < c.debut:
             ctx.problemes.ajouter(doc.chemin, doc.position(("contrats_maintenance", i, "fin")),
@@ -133,6 +141,16 @@ def _uniques(t: Territoire, ctx: Contexte) -> None:
                              f"{attr.replace('_', '-')}-double")
                 else:
                     vus[attr][valeur] = (e, chemin)
+    # one routed addressing plan for the territory (central DNS, proxy, syslog): a static address
+    # is unique across schools too; duplicates inside one school are reported by _reseau
+    adresses: dict[IPv4Address, tuple[EcoleChargee, tuple]] = {}
+    for e in t.ecoles:
+        for chemin, adresse, _ in _adresses(e):
+            autre_e, autre_chemin = adresses.setdefault(adresse, (e, chemin))
+            if autre_e is not e:
+                ligne = ctx.documents[autre_e.uai].position(autre_chemin)[0]
+                _ajouter(ctx, e, chemin, f"adresse {adresse} en double (déjà utilisée dans {autre_e.fichier}, ligne {ligne})",
+                         "chaque appareil a sa propre adresse : le plan d'adressage est commun au territoire", "ip-double")
 
 
 def _adresses(e: EcoleChargee) -> Iterator[tuple[tuple, IPv4Address, int | None]]:
@@ -152,16 +170,19 @@ def _adresses(e: EcoleChargee) -> Iterator[tuple[tuple, IPv4Address, int | None]
 
 def _reseau(e: EcoleChargee, ctx: Contexte) -> None:
     m = e.modele
-    ids = Counter(v.id for v in m.vlans)
+    ids = [v.id for v in m.vlans]
     for i, v in enumerate(m.vlans):
-        if ids[v.id] > 1:
-            _ajouter(ctx, e, ("vlans", i, "id"), f"VLAN {v.id} déclaré deux fois", "un identifiant par VLAN", "vlan-double")
+        if ids.index(v.id) != i:
+            ligne = ctx.documents[e.uai].position(("vlans", ids.index(v.id), "id"))[0]
+            _ajouter(ctx, e, ("vlans", i, "id"), f"VLAN {v.id} déclaré deux fois (déjà déclaré ligne {ligne})",
+                     "un identifiant par VLAN", "vlan-double")
         if v.passerelle not in v.reseau:
             _ajouter(ctx, e, ("vlans", i, "passerelle"), f"passerelle {v.passerelle} hors du réseau {v.reseau}",
                      f"choisissez une adresse dans {v.reseau}", "passerelle-hors-reseau")
         if v.dhcp:
             if v.dhcp.debut not in v.reseau or v.dhcp.fin not in v.reseau:
-                _ajouter(ctx, e, ("vlans", i, "dhcp"), f"plage DHCP {v.dhcp.debut}–{v.dhcp.fin} hors du réseau {v.reseau}",
+                borne = "debut" if v.dhcp.debut not in v.reseau else "fin"
+                _ajouter(ctx, e, ("vlans", i, "dhcp", borne), f"plage DHCP {v.dhcp.debut}–{v.dhcp.fin} hors du réseau {v.reseau}",
                          f"choisissez une plage dans {v.reseau}", "dhcp-hors-reseau")
             elif v.dhcp.fin < v.dhcp.debut:
                 _ajouter(ctx, e, ("vlans", i, "dhcp", "fin"), "fin de plage DHCP avant son début",
@@ -225,11 +246,12 @@ def _commutateurs(e: EcoleChargee, ctx: Contexte) -> None:
     for i, c in enumerate(m.commutateurs):
         ports = {p.nom for p in c.ports}
         for j, p in enumerate(c.ports):
-            vlans = ([p.vlan] if p.vlan is not None else []) + list(p.vlans)
-            vlans += [p.vlan_natif] if p.vlan_natif is not None else []
-            for v in vlans:
+            vlans = [(("vlan",), p.vlan)] if p.vlan is not None else []
+            vlans += [(("vlans", k), v) for k, v in enumerate(p.vlans)]
+            vlans += [(("vlan_natif",), p.vlan_natif)] if p.vlan_natif is not None else []
+            for cle, v in vlans:
                 if e.vlan(v) is None:
-                    _ajouter(ctx, e, ("commutateurs", i, "ports", j), f"port {p.nom} de {c.nom} dans le VLAN {v}, non déclaré",
+                    _ajouter(ctx, e, ("commutateurs", i, "ports", j) + cle, f"port {p.nom} de {c.nom} dans le VLAN {v}, non déclaré",
                              _vlans_connus(e), "vlan-inconnu")
             if p.mode == "acces" and p.vlan is None:
                 _ajouter(ctx, e, ("commutateurs", i, "ports", j), f"port d'accès {p.nom} sans VLAN",
@@ -254,15 +276,18 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
     m = e.modele
     salles = {s.id for s in m.salles}
     classes = {c.id for c in m.classes}
+    def inconnu(nature: str, valeur: str, connus: set[str]) -> str:
+        return f"{nature} « {valeur} » inconnue{suggestion(valeur, sorted(connus))}"
+
     ecrire_salles = "salles : " + (", ".join(sorted(salles)) or "aucune (ajoutez « salles: »)")
     ecrire_classes = "classes : " + (", ".join(sorted(classes)) or "aucune (ajoutez « classes: »)")
     for i, s in enumerate(m.salles):
         if s.classe and s.classe not in classes:
-            _ajouter(ctx, e, ("salles", i, "classe"), f"classe « {s.classe} » inconnue", ecrire_classes, "classe-inconnue")
+            _ajouter(ctx, e, ("salles", i, "classe"), inconnu("classe", s.classe, classes), ecrire_classes, "classe-inconnue")
     for chemin, obj, _ in _objets_nommes(e):
         salle = getattr(obj, "salle", None)
         if salle and salle not in salles:
-            _ajouter(ctx, e, chemin + ("salle",), f"salle « {salle} » inconnue", ecrire_salles, "salle-inconnue")
+            _ajouter(ctx, e, chemin + ("salle",), inconnu("salle", salle, salles), ecrire_salles, "salle-inconnue")
         g = getattr(obj, "garantie", None)
         achat = getattr(obj, "date_achat", None)
         if g and achat and g.fin < achat:
@@ -270,7 +295,7 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
                      "corrigez la date d'achat ou de fin de garantie", "garantie-avant-achat")
     for i, p in enumerate(m.postes):
         if p.classe and p.classe not in classes:
-            _ajouter(ctx, e, ("postes", i, "classe"), f"classe « {p.classe} » inconnue", ecrire_classes, "classe-inconnue")
+            _ajouter(ctx, e, ("postes", i, "classe"), inconnu("classe", p.classe, classes), ecrire_classes, "classe-inconnue")
         if p.profil not in t.profils:
             _ajouter(ctx, e, ("postes", i, "profil"), f"profil « {p.profil} » inconnu{suggestion(p.profil, list(t.profils))}",
                      "profils : " + ", ".join(sorted(t.profils)), "profil-inconnu")
@@ -280,9 +305,10 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
                          sorted(n for n in t.profils if p.type.value in types_profil(t.profils, n))), "profil-type")
     for i, d in enumerate(m.demandes):
         if d.classe not in classes:
-            _ajouter(ctx, e, ("demandes", i, "classe"), f"classe « {d.classe} » inconnue", ecrire_classes, "classe-inconnue")
+            _ajouter(ctx, e, ("demandes", i, "classe"), inconnu("classe", d.classe, classes), ecrire_classes, "classe-inconnue")
         if d.application not in t.applications:
-            _ajouter(ctx, e, ("demandes", i, "application"), f"application « {d.application} » absente du catalogue",
+            _ajouter(ctx, e, ("demandes", i, "application"),
+                     f"application « {d.application} » absente du catalogue{suggestion(d.application, list(t.applications))}",
                      "ajoutez-la au catalogue (profils_terminaux/catalogue.yml) avant de l'accorder", "application-inconnue")
     ids = Counter(d.id for d in m.demandes)
     for i, d in enumerate(m.demandes):
@@ -290,12 +316,13 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
             _ajouter(ctx, e, ("demandes", i, "id"), f"demande « {d.id} » en double", "un identifiant par demande", "demande-double")
     for nom, surcharge in m.profils.items():
         if nom not in t.profils:
-            _ajouter(ctx, e, ("profils", nom), f"profil « {nom} » inconnu", "profils : " + ", ".join(sorted(t.profils)),
+            _ajouter(ctx, e, ("profils", nom), f"profil « {nom} » inconnu{suggestion(nom, list(t.profils))}", "profils : " + ", ".join(sorted(t.profils)),
                      "profil-inconnu", cle=True)
         for cle in ("ajouter", "retirer"):
             for j, app in enumerate(getattr(surcharge, cle)):
                 if app not in t.applications:
-                    _ajouter(ctx, e, ("profils", nom, cle, j), f"application « {app} » absente du catalogue",
+                    _ajouter(ctx, e, ("profils", nom, cle, j),
+                             f"application « {app} » absente du catalogue{suggestion(app, list(t.applications))}",
                              "ajoutez-la au catalogue ou corrigez l'identifiant", "application-inconnue")
 
 
@@ -322,26 +349,26 @@ def _coffre(t: Territoire, ctx: Contexte) -> None:
     signales: set[tuple[str, str]] = set()
     for chemin, ref in _refs(t.politique):
         if ref.coffre not in t.noms_coffre:
-            ctx.problemes.ajouter(doc.chemin, doc.position(("politique",) + chemin), message.format(ref.coffre),
+            ctx.problemes.ajouter(doc.chemin, doc.position(("politique",) + chemin + ("coffre",)), message.format(ref.coffre),
                                   correction.format(ref.coffre), "coffre-inconnu")
     for e in t.ecoles:
         m = e.modele
         for racine, objets in (("wifi", m.wifi), ("commutateurs", m.commutateurs)):
             for chemin, ref in _refs(objets):
                 if ref.coffre not in t.noms_coffre:
-                    _ajouter(ctx, e, (racine,) + chemin, message.format(ref.coffre), correction.format(ref.coffre),
+                    _ajouter(ctx, e, (racine,) + chemin + ("coffre",), message.format(ref.coffre), correction.format(ref.coffre),
                              "coffre-inconnu")
         for chemin, ref in _refs(e.politique):
             source = e.provenance.get(".".join(map(str, chemin)), "")
             if ref.coffre in t.noms_coffre or source in ("territoire", "defaut"):
                 continue
             if source.startswith("ecole:"):
-                _ajouter(ctx, e, ("politique",) + chemin, message.format(ref.coffre), correction.format(ref.coffre),
+                _ajouter(ctx, e, ("politique",) + chemin + ("coffre",), message.format(ref.coffre), correction.format(ref.coffre),
                          "coffre-inconnu")
             elif (source, ref.coffre) not in signales:
                 signales.add((source, ref.coffre))
                 i = [f"commune:{c.id}" for c in t.communes].index(source)
-                ctx.problemes.ajouter(doc.chemin, doc.position(("communes", i, "politique") + chemin),
+                ctx.problemes.ajouter(doc.chemin, doc.position(("communes", i, "politique") + chemin + ("coffre",)),
                                       message.format(ref.coffre), correction.format(ref.coffre), "coffre-inconnu")
 
 
@@ -356,7 +383,8 @@ def _licences(t: Territoire, ctx: Contexte) -> None:
             if p.etat.value == "reforme" or p.profil not in t.profils:
                 continue
             for app in applications_de(t, e, p):
-                if app in limitees:
+                # a licence is used only where the app gets installed (not on a PC for a tablet app)
+                if app in limitees and t.applications[app].installation.pour_os(p.os) is not None:
                     comptes[app] += 1
     doc = ctx.document_catalogue
     assert doc is not None
