@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ardoise.labo import rootfs
 from ardoise.labo.erreurs import LaboErreur
 from ardoise.labo.systeme import arreter_pids, attendre, executer, lancer_demon, vivant
 
@@ -48,7 +49,9 @@ class Hote:
         return asdict(self)
 
 
-def preparer(hote: Hote, lowerdir: Path, *, fichiers: dict[str, str], taille_disque: str) -> None:
+def preparer(
+    hote: Hote, lowerdir: Path, *, fichiers: dict[str, str], taille_disque: str, technicien: str
+) -> None:
     """Mount the host's tmpfs + overlay and write its own files (hostname, keys, resolv.conf...)."""
     d = Path(hote.dossier)
     d.mkdir(parents=True, exist_ok=True)
@@ -64,6 +67,8 @@ def preparer(hote: Hote, lowerdir: Path, *, fichiers: dict[str, str], taille_dis
         cible.parent.mkdir(parents=True, exist_ok=True)
         cible.unlink(missing_ok=True)
         cible.write_text(contenu)
+    if technicien != rootfs.TECHNICIEN_IMAGE:
+        rootfs.ajouter_technicien(hote.racine, technicien, rootfs.cle_labo().with_suffix(".pub").read_text())
     if not any((hote.racine / "etc/ssh").glob("ssh_host_*_key")):
         executer(["ssh-keygen", "-A", "-f", hote.racine])
 
@@ -98,8 +103,10 @@ def demarrer(hote: Hote, journal: Path) -> None:
     """Boot the host with systemd-nspawn, from its own cgroup (parallel hosts otherwise collide)."""
     cgroups = _creer_cgroup(hote.cgroup)
     entrees = "; ".join(f"echo $$ > {c}/cgroup.procs" for c in cgroups)
+    # Run nspawn itself inside the namespace: the sysfs it mounts then lists the PC's own eth0
+    # (with only --network-namespace-path, /sys/class/net would show the machine's interfaces).
     nspawn = (
-        f"exec systemd-nspawn -q -D {hote.racine} -M {hote.nom} --boot --keep-unit --register=no "
+        f"exec nsenter --net=/run/netns/{hote.ns} systemd-nspawn -q -D {hote.racine} -M {hote.nom} --boot --keep-unit --register=no "
         f"--resolv-conf=off --link-journal=no --timezone=off --console=passive "
         f"--network-namespace-path=/run/netns/{hote.ns}"
     )

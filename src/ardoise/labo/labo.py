@@ -120,7 +120,7 @@ class Labo:
 
     def _construire(self, plan: PlanLabo, etat: dict, prog: Progression) -> None:
         prog("préparation de l'image des postes")
-        lowerdir = rootfs.image_prete(plan.technicien, prog)
+        lowerdir = rootfs.image_prete(prog)
         prog("création des réseaux (serveur, VLAN, internet)")
         reseau.creer_coeur(plan)
         prog("configuration et démarrage des services (DNS/DHCP, proxy, internet, dépôt APT)")
@@ -158,7 +158,7 @@ class Labo:
         serveur = services.adresse_serveur(plan)
         return {
             "serveur": serveur,
-            "dns": serveur,
+            "dns": services.dns_labo(plan),
             "proxy": f"http://{serveur}:{plan.proxy_port}",
             "proxy_apt": f"http://{reseau.ADRESSE_RACINE.ip}:{services.PORT_APT}",
             "signatures_clamav": f"http://{serveur}:{services.port_clamav(plan)}/",
@@ -175,7 +175,8 @@ class Labo:
             "/etc/hostname": f"{nom}\n",
             "/etc/hosts": f"127.0.0.1 localhost\n{adresse} {nom}.{plan.domaine} {nom}\n"
             f"{serveur} {plan.serveur_nom}.{plan.domaine} {plan.serveur_nom}\n",
-            "/etc/resolv.conf": f"search {plan.domaine}\nnameserver {serveur}\n",
+            "/etc/resolv.conf": f"search {plan.domaine}\n"
+            + "".join(f"nameserver {d}\n" for d in services.dns_labo(plan)),
             "/etc/apt/apt.conf.d/01ardoise-proxy": (
                 f'Acquire::http::Proxy "http://{reseau.ADRESSE_RACINE.ip}:{services.PORT_APT}";\n'
             ),
@@ -198,6 +199,7 @@ class Labo:
                 lowerdir,
                 fichiers=self._fichiers_poste(plan, h.nom, h.adresse),
                 taille_disque=self.taille_disque_hote,
+                technicien=plan.technicien,
             )
             for h in postes
         ]

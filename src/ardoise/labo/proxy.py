@@ -144,6 +144,9 @@ def config_e2guardian(etat: Path, journaux: Path, plan: PlanLabo) -> Path:
         texte = re.sub(rf"^#?\s*{cle}\s*=.*$", "", texte, flags=re.MULTILINE)
     lignes = [f"{c} = {v}" for c, v in remplacements.items() if v is not None]
     # e2guardian pairs the n-th filterip with the n-th filterports: repeat the port for each gateway.
-    lignes += [f"filterip = {v.passerelle}\nfilterports = {plan.proxy_port}" for v in plan.vlans]
+    adresses = [str(v.passerelle) for v in plan.vlans]
+    if plan.serveur_adresse and str(plan.serveur_adresse) not in adresses:
+        adresses.append(str(plan.serveur_adresse))
+    lignes += [f"filterip = {a}\nfilterports = {plan.proxy_port}" for a in adresses]
     conf.write_text(texte + "\n# ardoise.labo\n" + "\n".join(lignes) + "\n")
     return conf

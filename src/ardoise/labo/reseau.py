@@ -140,6 +140,8 @@ def creer_coeur(plan: PlanLabo) -> None:
         br = pont(v.id)
         ip("link", "add", br, "type", "bridge", ns=NS_SERVEUR)
         ip("addr", "add", f"{v.passerelle}/{v.reseau.prefixlen}", "dev", br, ns=NS_SERVEUR)
+        if plan.serveur_adresse and v.id == plan.serveur_vlan and plan.serveur_adresse != v.passerelle:
+            ip("addr", "add", f"{plan.serveur_adresse}/{v.reseau.prefixlen}", "dev", br, ns=NS_SERVEUR)
         ip("link", "set", br, "up", ns=NS_SERVEUR)
     # server <-> internet
     ip(
@@ -164,17 +166,30 @@ def creer_coeur(plan: PlanLabo) -> None:
         ip("route", "replace", str(v.reseau), "via", str(ADRESSE_SERVEUR_CTL.ip), "dev", LIEN_RACINE)
 
 
-def brancher(ns: str, lien_serveur: str, vlan_id: int, adresse: IPv4Interface, passerelle: IPv4Address,
-             mac: str | None = None, dns: str = "127.0.0.1") -> None:  # fmt: skip
-    """Create namespace ``ns`` with an ``eth0`` plugged into the VLAN's bridge; address and default route."""
+def brancher(
+    ns: str,
+    lien_serveur: str,
+    vlan_id: int,
+    adresse: IPv4Interface | None,
+    passerelle: IPv4Address | None,
+    mac: str | None = None,
+    dns: str = "127.0.0.1",
+) -> None:
+    """Create namespace ``ns`` with an ``eth0`` plugged into the VLAN's bridge.
+
+    With an address: configure it and a default route via ``passerelle``; without (a DHCP client
+    test), the link is only brought up.
+    """
     creer_namespace(ns, dns)
     ip("link", "add", lien_serveur, "type", "veth", "peer", "name", "eth0", "netns", ns, ns=NS_SERVEUR)
     ip("link", "set", lien_serveur, "master", pont(vlan_id), "up", ns=NS_SERVEUR)
     if mac:
         ip("link", "set", "eth0", "address", mac, ns=ns)
-    ip("addr", "add", str(adresse), "dev", "eth0", ns=ns)
+    if adresse:
+        ip("addr", "add", str(adresse), "dev", "eth0", ns=ns)
     ip("link", "set", "eth0", "up", ns=ns)
-    ip("route", "add", "default", "via", str(passerelle), ns=ns)
+    if passerelle:
+        ip("route", "add", "default", "via", str(passerelle), ns=ns)
 
 
 def brancher_poste(plan: PlanLabo, index: int) -> str:

@@ -30,7 +30,8 @@ SUITE = "bookworm"
 SOURCES_APT = Path("/etc/apt/sources.list.d/debian.sources")
 # Timers that would try to reach the network or hold the apt lock during tests.
 UNITES_MASQUEES = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
-VERSION_IMAGE = "3"  # bump to force a rebuild when the fixing steps change
+VERSION_IMAGE = "3"
+TECHNICIEN_IMAGE = "technicien"  # bump to force a rebuild when the fixing steps change
 
 Progression = Callable[[str], None]
 
@@ -96,15 +97,11 @@ def cle_labo(cache: Path | None = None) -> Path:
     return cle
 
 
-def _corriger(racine: Path, cle_pub: str, technicien: str) -> None:
-    """Fix a fresh debootstrap tree once: ids, account, sudo, ssh, apt sources, quiet units."""
-    (racine / "etc/machine-id").write_text("")
-    dbus_id = racine / "var/lib/dbus/machine-id"
-    dbus_id.parent.mkdir(parents=True, exist_ok=True)
-    dbus_id.unlink(missing_ok=True)
-    dbus_id.symlink_to("/etc/machine-id")
-    executer(["chroot", racine, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", technicien])
-    sudoers = racine / "etc/sudoers.d/ardoise-technicien"
+def ajouter_technicien(racine: Path, technicien: str, cle_pub: str) -> None:
+    """Create the technician account in ``racine``: passwordless sudo, the lab key authorised."""
+    if f"\n{technicien}:" not in "\n" + (racine / "etc/passwd").read_text():
+        executer(["chroot", racine, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", technicien])
+    sudoers = racine / f"etc/sudoers.d/ardoise-{technicien}"
     sudoers.write_text(f"{technicien} ALL=(ALL) NOPASSWD: ALL\n")
     sudoers.chmod(0o440)
     ssh_dir = racine / "home" / technicien / ".ssh"
@@ -112,6 +109,16 @@ def _corriger(racine: Path, cle_pub: str, technicien: str) -> None:
     (ssh_dir / "authorized_keys").write_text(cle_pub)
     (ssh_dir / "authorized_keys").chmod(0o600)
     executer(["chroot", racine, "chown", "-R", f"{technicien}:{technicien}", f"/home/{technicien}/.ssh"])
+
+
+def _corriger(racine: Path, cle_pub: str, technicien: str) -> None:
+    """Fix a fresh debootstrap tree once: ids, account, sudo, ssh, apt sources, quiet units."""
+    (racine / "etc/machine-id").write_text("")
+    dbus_id = racine / "var/lib/dbus/machine-id"
+    dbus_id.parent.mkdir(parents=True, exist_ok=True)
+    dbus_id.unlink(missing_ok=True)
+    dbus_id.symlink_to("/etc/machine-id")
+    ajouter_technicien(racine, technicien, cle_pub)
     for cle in (racine / "etc/ssh").glob("ssh_host_*"):
         cle.unlink()  # each host gets its own keys
     (racine / "etc/ssh/sshd_config.d/ardoise-labo.conf").write_text(
@@ -162,8 +169,12 @@ def construire_archive(cache: Path, technicien: str, progression: Progression) -
     return archive
 
 
-def image_prete(technicien: str = "technicien", progression: Progression | None = None) -> Path:
-    """Return the extracted lowerdir, building and/or extracting the image first if needed."""
+def image_prete(progression: Progression | None = None, technicien: str = TECHNICIEN_IMAGE) -> Path:
+    """Return the extracted lowerdir, building and/or extracting the image first if needed.
+
+    The image holds the account ``technicien``; a plan using another name gets it per host
+    (:func:`ajouter_technicien` on the host's overlay), so the image is not rebuilt for it.
+    """
     prog = progression or (lambda _m: None)
     cache = dossier_cache()
     cle_labo(cache)

@@ -55,8 +55,22 @@ class Service:
 
 
 def adresse_serveur(plan: PlanLabo) -> str:
-    """The school server's service address (DNS, signatures): its VLAN's gateway."""
-    return str(plan.vlan(plan.serveur_vlan).passerelle)
+    """The school server's service address (DNS, signatures): its own address, else its VLAN's gateway."""
+    return str(plan.serveur_adresse or plan.vlan(plan.serveur_vlan).passerelle)
+
+
+def adresses_serveur(plan: PlanLabo) -> list[str]:
+    """Every address the server namespace holds on the school side (gateways + own address)."""
+    adresses = [str(v.passerelle) for v in plan.vlans]
+    if plan.serveur_adresse and str(plan.serveur_adresse) not in adresses:
+        adresses.append(str(plan.serveur_adresse))
+    return adresses
+
+
+def dns_labo(plan: PlanLabo) -> list[str]:
+    """The plan's DNS servers the lab actually holds, else the server's address."""
+    tenues = adresses_serveur(plan)
+    return [str(d) for d in plan.dns if str(d) in tenues] or [adresse_serveur(plan)]
 
 
 def port_clamav(plan: PlanLabo) -> int:
@@ -83,7 +97,7 @@ def config_dnsmasq(plan: PlanLabo, etat: Path, journaux: Path) -> Path:
     serveur = adresse_serveur(plan)
     lignes = [
         "no-resolv", "no-hosts", "bind-interfaces", "user=root", "dhcp-authoritative", "log-dhcp",
-        "listen-address=127.0.0.1", *[f"listen-address={v.passerelle}" for v in plan.vlans],
+        "listen-address=127.0.0.1", *[f"listen-address={a}" for a in adresses_serveur(plan)],
         f"local=/{plan.domaine}/", f"domain={plan.domaine}",
         f"pid-file={d}/dnsmasq.pid", f"dhcp-leasefile={d}/dnsmasq.leases", f"log-facility={journaux}/dnsmasq.log",
         f"host-record={plan.serveur_nom}.{plan.domaine},{plan.serveur_nom},{serveur}",
@@ -96,7 +110,7 @@ def config_dnsmasq(plan: PlanLabo, etat: Path, journaux: Path) -> Path:
             lignes += [
                 f"dhcp-range=set:{tag},{v.dhcp_debut},{v.dhcp_fin},{v.reseau.netmask},12h",
                 f"dhcp-option=tag:{tag},option:router,{v.passerelle}",
-                f"dhcp-option=tag:{tag},option:dns-server,{serveur}",
+                f"dhcp-option=tag:{tag},option:dns-server,{','.join(dns_labo(plan))}",
                 f"dhcp-option=tag:{tag},option:domain-name,{plan.domaine}",
             ]
     for p in plan.postes:

@@ -67,6 +67,14 @@ def debut_processus(pid: int) -> int | None:
     return int(champs[19])
 
 
+def nom_processus(pid: int) -> str:
+    """Short command name of ``pid`` (empty if gone)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def vivant(pid: int | None, debut: int | None = None) -> bool:
     """True if ``pid`` runs (and, when ``debut`` is given, is still the same process)."""
     if not pid:
@@ -102,7 +110,11 @@ def arreter_pids(pids: Sequence[tuple[int, int | None]], delai: float = 10) -> N
                 time.sleep(0.05)
         if not vivants:
             return
-        log.warning("processus encore vivants après %s : %s", sig.name, [p for p, _ in vivants])
+        log.warning(
+            "processus encore vivants après %s : %s",
+            sig.name,
+            [f"{p} ({nom_processus(p)})" for p, _ in vivants],
+        )
 
 
 def lancer_demon(
