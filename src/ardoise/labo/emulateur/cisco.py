@@ -11,7 +11,7 @@ Added on top of fake-switches, by subclassing its command processors (site-packa
   and then reverted prints identically; ``show startup-config``;
 * ``write memory`` / ``copy running-config startup-config`` (with its ``Destination filename``
   question) save the running config as the startup config;
-* ``hostname``; unknown commands answer ``% Invalid input detected at '^' marker.``
+* ``do <command>`` from configuration mode; ``hostname``; unknown commands answer ``% Invalid input detected at '^' marker.``
 
 There is no ``configure replace``: fake-switches only has ``copy tftp://… running-config``, a merge.
 Rolling back means pushing the inverse commands.
@@ -33,7 +33,6 @@ from fake_switches.cisco.command_processor.enabled import (
     EnabledCommandProcessor,
     build_running_interface,
     build_running_vlan,
-    vlan_display_name,
 )
 from fake_switches.cisco.command_processor.piping import PipingProcessor
 from fake_switches.command_processing.shell_session import ShellSession
@@ -69,7 +68,7 @@ def texte_show_vlan(switch: SwitchConfiguration, bref: bool) -> list[str]:
             if p.mode != "trunk" and (p.access_vlan or 1) == vlan.number
         ]
         groupes = [", ".join(membres[i : i + 4]) for i in range(0, len(membres), 4)] or [""]
-        nom = vlan_display_name(vlan)[:32]
+        nom = (vlan.name or ("default" if vlan.number == 1 else f"VLAN{vlan.number:04d}"))[:32]
         lignes.append(f"{vlan.number:<4} {nom:<32} {'active':<9} {groupes[0]}".rstrip())
         lignes += [" " * 48 + g for g in groupes[1:]]
     lignes += [f"{n:<4} {nom:<32} act/unsup" for n, nom in VLANS_RESERVES]
@@ -117,6 +116,15 @@ class ActiveCisco(RepliAvecInvite, EnabledCommandProcessor):
     def __init__(self, config: Any, coeur: CoeurCisco) -> None:
         super().__init__(config)
         self.coeur = coeur
+
+    def process_command(self, line: str) -> bool:
+        mots = line.split(None, 1)
+        if self.sub_processor is not None and len(mots) == 2 and mots[0] == "do":
+            traite = self.parse_and_execute_command(mots[1])  # "do show vlan brief" in config mode
+            if traite and not self.continuing_to:
+                self.show_prompt()
+            return traite
+        return super().process_command(line)
 
     def do_show(self, *args: str) -> None:
         if not args:

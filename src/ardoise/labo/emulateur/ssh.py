@@ -60,7 +60,7 @@ class ShellArdoise(SwitchSSHShell):
             callback, parametres = self.awaiting_keystroke
             callback(*parametres, keyID.decode(errors="replace"))
             if self.session is not None and self.session.command_processor.is_done:
-                self.terminal.loseConnection()
+                self.fermer()
             return
         super().keystrokeReceived(keyID, modifier)
 
@@ -104,7 +104,13 @@ class ShellArdoise(SwitchSSHShell):
             processeur.show_prompt()
             encore = True
         if not encore:
-            self.terminal.loseConnection()
+            self.fermer()
+
+    def fermer(self) -> None:
+        """Log out: ignore what the client already sent after (``y`` then Return), then close."""
+        self.coupe = True
+        self._attente.clear()
+        reactor.callLater(0, self.terminal.loseConnection)
 
     def couper(self) -> None:
         """Abort the TCP connection carrying this session, without a goodbye."""
