@@ -110,7 +110,9 @@ def arreter_pids(pids: Sequence[tuple[int, int | None]], delai: float = 10) -> N
                 time.sleep(0.05)
         if not vivants:
             return
-        log.warning(
+        niveau = logging.DEBUG if delai < 2 else logging.WARNING  # short grace: SIGKILL is expected
+        log.log(
+            niveau,
             "processus encore vivants après %s : %s",
             sig.name,
             [f"{p} ({nom_processus(p)})" for p, _ in vivants],
