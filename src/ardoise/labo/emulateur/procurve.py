@@ -176,10 +176,9 @@ class VlanProcurve(ProcesseurProcurve):
         self._membres(ports, etiquete=True, retirer=True)
 
     def do_ip(self, *_: str) -> None:
-        pass
+        """``ip address …`` / ``no ip address``: accepted, not modelled."""
 
-    def do_no_ip(self, *_: str) -> None:
-        pass
+    do_no_ip = do_ip
 
     def do_exit(self) -> None:
         self.is_done = True
@@ -314,17 +313,10 @@ class ManagerProcurve(RepliAvecInvite, ProcesseurProcurve):
     def do_configure(self, *_: str) -> None:
         self.move_to(ConfigProcurve())
 
-    def do_enable(self, *_: str) -> None:
-        pass
+    def _sans_effet(self, *_: str) -> None:
+        """``enable`` (already manager), ``no page``, ``page``, ``terminal width 511``…"""
 
-    def do_no_page(self, *_: str) -> None:
-        pass
-
-    def do_page(self, *_: str) -> None:
-        pass
-
-    def do_terminal(self, *_: str) -> None:
-        pass
+    do_enable = do_no_page = do_page = do_terminal = _sans_effet
 
     def do_write(self, *_: str) -> None:
         self.coeur.sauver()
