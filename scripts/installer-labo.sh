@@ -13,8 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 PAQUETS="debootstrap systemd-container squid e2guardian dnsmasq apt-cacher-ng nftables iptables \
-busybox zstd iproute2 clamav openssh-client openssh-server curl isc-dhcp-client openssl \
-ca-certificates python3 util-linux procps psmisc"
+busybox zstd iproute2 clamav openssh-client curl isc-dhcp-client openssl ca-certificates \
+python3 util-linux procps psmisc"
 
 MANQUANTS=""
 for p in $PAQUETS; do
@@ -44,7 +44,8 @@ else
 fi
 
 # Daemons that would collide with the lab's own instances (ports 53, 67, 3128, 3142, 8080...).
-for svc in squid e2guardian dnsmasq apt-cacher-ng clamav-daemon clamav-freshclam ssh; do
+# (The machine's own ssh server is left alone: lab PCs run their sshd in their own namespaces.)
+for svc in squid e2guardian dnsmasq apt-cacher-ng clamav-daemon clamav-freshclam; do
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     else
