@@ -75,11 +75,10 @@ def test_dns_du_labo(labo: Labo, plan_labo: PlanLabo) -> None:
     assert "198.51.100.2" in r.stdout and str(autre.adresse) in r.stdout, r.stdout + r.stderr
 
 
-def test_dhcp_donne_une_adresse_de_la_plage(labo: Labo, plan_labo: PlanLabo, tmp_path: Path) -> None:
-    vlan = next(v for v in plan_labo.vlans if v.dhcp_debut)
-    ns = f"{reseau.PREFIXE}dhcp"
-    reseau.brancher(ns, "dhcp0", vlan.id, None, None)
-    bail, pid = tmp_path / "bail", tmp_path / "pid"
+def _bail_dhcp(ns: str, dossier: Path) -> IPv4Address:
+    """Run dhclient once in ``ns`` (own lease/pid files, no configuration) and return the address."""
+    bail, pid = dossier / "bail", dossier / "pid"
+    bail.unlink(missing_ok=True)
     try:
         r = subprocess.run(
             ["ip", "netns", "exec", ns, "dhclient", "-1", "-4", "-sf", "/bin/true", "-lf", str(bail), "-pf",
@@ -87,16 +86,26 @@ def test_dhcp_donne_une_adresse_de_la_plage(labo: Labo, plan_labo: PlanLabo, tmp
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert r.returncode == 0, r.stderr
-        adresses = [
-            ligne.split()[1].rstrip(";")
-            for ligne in bail.read_text().splitlines()
-            if "fixed-address" in ligne
-        ]
-        obtenue = IPv4Address(adresses[-1])
-        assert vlan.dhcp_debut <= obtenue <= vlan.dhcp_fin
+        lignes = [ligne for ligne in bail.read_text().splitlines() if "fixed-address" in ligne]
+        return IPv4Address(lignes[-1].split()[1].rstrip(";"))
     finally:
         if pid.exists():
             os.kill(int(pid.read_text()), signal.SIGTERM)
+            pid.unlink()
+
+
+def test_dhcp_plage_et_reservation(labo: Labo, plan_labo: PlanLabo, tmp_path: Path) -> None:
+    vlan = next(v for v in plan_labo.vlans if v.dhcp_debut)
+    ns = f"{reseau.PREFIXE}dhcp"
+    reseau.brancher(ns, "dhcp0", vlan.id, None, None)
+    try:
+        obtenue = _bail_dhcp(ns, tmp_path)
+        assert vlan.dhcp_debut <= obtenue <= vlan.dhcp_fin
+        # a PC's MAC gets its reservation (dhclient does not configure it: no address clash)
+        poste = next(p for p in plan_labo.postes if p.vlan == vlan.id)
+        reseau.ip("link", "set", "eth0", "address", poste.mac, ns=ns)
+        assert _bail_dhcp(ns, tmp_path) == poste.adresse
+    finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
 
 
