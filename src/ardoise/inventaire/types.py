@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-from ardoise.inventaire.yaml_sur import EntierYaml
+from ardoise.inventaire.yaml_sur import EntierYaml, FlottantYaml
 
 _LETTRES_UAI = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 
 def _texte(v: Any) -> Any:
-    """Numbers YAML read by mistake (octal, base 60) come back as their source text."""
-    if isinstance(v, EntierYaml):
+    """Numbers YAML read by mistake (octal, base 60, ``3.10``) come back as their source text."""
+    if isinstance(v, EntierYaml | FlottantYaml):
         return v.texte
     if isinstance(v, int | float) and not isinstance(v, bool):
         return str(v)

@@ -58,6 +58,25 @@ class EntierYaml(int):
         return (EntierYaml, (int(self), self.texte))
 
 
+class FlottantYaml(float):
+    """A float read from YAML that remembers its source text (``modele: 3.10`` stays ``3.10``)."""
+
+    texte: str
+
+    def __new__(cls, valeur: float, texte: str) -> FlottantYaml:
+        obj = super().__new__(cls, valeur)
+        obj.texte = texte
+        return obj
+
+    def __reduce__(self):
+        return (FlottantYaml, (float(self), self.texte))
+
+
+# YAML 1.1 also reads yes/no/on/off as booleans: they stay text (``ssid: ON``), and pydantic still
+# reads them as booleans where the schema wants one.
+_BOOLEENS = {"true": True, "false": False}
+
+
 @dataclass(frozen=True)
 class ValeurChiffree:
     """An ansible-vault encrypted value (``!vault |`` in a vault file); never decrypted here."""
@@ -152,6 +171,12 @@ def lire(chemin: Path, vault_permis: bool = False) -> DocumentYaml:
 
 def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> DocumentYaml:
     """Parse ``brut`` (the bytes of ``chemin``); see :func:`lire`."""
+    if brut.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ErreurYaml(
+            chemin,
+            "encodage UTF-16 : le fichier doit être en UTF-8",
+            "réenregistrez le fichier en UTF-8 (par exemple : iconv -f utf-16 -t utf-8)",
+        )
     if b"\x00" in brut:
         ligne = brut[: brut.index(b"\x00")].count(b"\n") + 1
         raise ErreurYaml(
@@ -189,14 +214,54 @@ def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> Documen
                 debut.index("\t") + 1,
             )
     try:
+        _verifier_profondeur(chemin, texte)
         racine = yaml.compose(texte, Loader=_Chargeur)
     except yaml.MarkedYAMLError as e:
         raise _traduire(chemin, e) from None
-    except yaml.YAMLError as e:
-        raise ErreurYaml(chemin, f"YAML invalide ({e})", "corrigez la syntaxe YAML") from None
+    except yaml.reader.ReaderError as e:
+        # e.position counts bytes with libyaml, characters without: find the character itself
+        i = texte.find(chr(e.character)) if isinstance(e.character, int) else -1
+        i = max(i, 0)
+        ligne = texte.count("\n", 0, i) + 1
+        colonne = i - (texte.rfind("\n", 0, i) + 1) + 1
+        raise ErreurYaml(
+            chemin,
+            f"caractère de contrôle interdit (U+{e.character:04X})" if isinstance(e.character, int)
+            else "caractère interdit",
+            "supprimez ce caractère invisible (copier-coller depuis un traitement de texte ?)",
+            ligne,
+            colonne,
+        ) from None
+    except yaml.YAMLError:
+        raise ErreurYaml(chemin, "YAML invalide", _CORRECTION_SYNTAXE) from None
     constructeur = _Constructeur(chemin, vault_permis)
+    if racine is not None:
+        constructeur.mesurer(racine, 0, {}, set())
     donnees = constructeur.construire(racine, 0)
     return DocumentYaml(chemin, donnees, texte)
+
+
+def _verifier_profondeur(chemin: Path, texte: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses in C, and a few hundred
+    thousand ``[`` (a small file) crash the Python process."""
+    profondeur = 0
+    for evenement in yaml.parse(texte, Loader=_Chargeur):
+        if isinstance(evenement, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            profondeur += 1
+            if profondeur > PROFONDEUR_MAX:
+                m = evenement.start_mark
+                raise ErreurYaml(
+                    chemin,
+                    f"imbrication trop profonde (plus de {PROFONDEUR_MAX} niveaux)",
+                    "aplatissez la structure ; un manifeste n'a jamais besoin d'autant de niveaux",
+                    m.line + 1,
+                    m.column + 1,
+                )
+        elif isinstance(evenement, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            profondeur -= 1
+
+
+_CORRECTION_SYNTAXE = "vérifiez à cet endroit l'indentation, les « : », les guillemets et les crochets"
 
 
 def _traduire(chemin: Path, e: yaml.MarkedYAMLError) -> ErreurYaml:
@@ -204,6 +269,7 @@ def _traduire(chemin: Path, e: yaml.MarkedYAMLError) -> ErreurYaml:
     ligne, colonne = (marque.line + 1, marque.column + 1) if marque else (1, 1)
     probleme = (e.problem or "").strip()
     table = [
+        ("while scanning a quoted scalar", "guillemet non fermé", "fermez le guillemet"),
         ("mapping values are not allowed", "« : » inattendu", "mettez la valeur entre guillemets ou corrigez l'indentation"),
         ("could not find expected ':'", "« : » attendu", "chaque entrée s'écrit « clé: valeur »"),
         ("found undefined alias", "alias « * » vers une ancre inconnue", "déclarez l'ancre « & » avant de l'utiliser"),
@@ -212,14 +278,37 @@ def _traduire(chemin: Path, e: yaml.MarkedYAMLError) -> ErreurYaml:
         ("expected <block end>", "indentation incohérente", "alignez les clés du même bloc"),
         ("found unexpected end of stream", "fin de fichier inattendue (guillemet ou crochet non fermé ?)",
          "fermez le guillemet ou le crochet ouvert"),
-        ("while scanning a quoted scalar", "guillemet non fermé", "fermez le guillemet"),
         ("did not find expected ','", "crochet ou accolade non fermé", "fermez la liste « ] » ou le dictionnaire « } »"),
         ("found character", "caractère interdit à cet endroit", "supprimez ce caractère ou mettez la valeur entre guillemets"),
+        ("found another document", "plusieurs documents (« --- ») dans un même fichier",
+         "un fichier ne contient qu'un document : retirez le second « --- » ou découpez le fichier"),
+        ("found unknown escape character", "séquence d'échappement « \\ » inconnue entre guillemets",
+         "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples"),
+        ("escape", "séquence d'échappement « \\ » invalide entre guillemets",
+         "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples"),
+        ("did not find expected node content", "valeur attendue", "complétez la valeur ou retirez le « - » ou le « ... »"),
+        ("did not find expected '-' indicator", "élément de liste attendu", "alignez les « - » de la liste"),
+        ("tab character", "tabulation interdite à cet endroit", "remplacez les tabulations par des espaces"),
+        ("document indicator", "« --- » ou « ... » inattendu", "retirez ce marqueur de document"),
+        ("%YAML", "directive %YAML invalide ou répétée", "retirez les lignes « %YAML »"),
+        ("%TAG", "directive %TAG invalide ou répétée", "retirez les lignes « %TAG »"),
+        ("directive", "directive « % » invalide", "retirez la ligne qui commence par « % »"),
+        ("tag handle", "étiquette « ! » inconnue", "retirez l'étiquette"),
+        ("not allowed in this context", "élément inattendu à cet endroit (indentation ?)", "alignez les clés du même bloc"),
+        ("anchor", "ancre « & » ou alias « * » invalide", "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »"),
+        ("alias", "ancre « & » ou alias « * » invalide", "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »"),
+        ("indentation indicator", "indicateur d'indentation invalide après « | » ou « > »", "retirez le chiffre après « | »"),
+        ("comment or line break", "texte inattendu après la valeur", "mettez la valeur entre guillemets ou ajoutez un espace avant « # »"),
     ]
+    ouvert = ""
+    if e.context_mark and marque and e.context_mark.line != marque.line and (e.context or "").startswith(
+        ("while parsing a flow", "while scanning a quoted")
+    ):
+        ouvert = f" (ouvert ligne {e.context_mark.line + 1})"
     for motif, message, correction in table:
         if motif in probleme or motif in (e.context or ""):
-            return ErreurYaml(chemin, f"YAML invalide : {message}", correction, ligne, colonne)
-    return ErreurYaml(chemin, f"YAML invalide ({probleme or e.context})", "corrigez la syntaxe YAML", ligne, colonne)
+            return ErreurYaml(chemin, f"YAML invalide : {message}{ouvert}", correction, ligne, colonne)
+    return ErreurYaml(chemin, "YAML invalide", _CORRECTION_SYNTAXE, ligne, colonne)
 
 
 class _Constructeur:
@@ -235,22 +324,53 @@ class _Constructeur:
         m = noeud.start_mark
         return ErreurYaml(self.chemin, message, correction, m.line + 1, m.column + 1)
 
+    def _trop_profond(self, noeud: Any) -> ErreurYaml:
+        return self._erreur(
+            noeud,
+            f"imbrication trop profonde (plus de {PROFONDEUR_MAX} niveaux, ou alias récursif)",
+            "aplatissez la structure ; un manifeste n'a jamais besoin d'autant de niveaux",
+        )
+
+    def _trop_gros(self, noeud: Any) -> ErreurYaml:
+        return self._erreur(
+            noeud,
+            f"document trop volumineux une fois les alias développés (plus de {NOEUDS_MAX} éléments)",
+            "n'utilisez pas d'alias imbriqués (« bombe » d'alias) ; écrivez les valeurs directement",
+        )
+
+    def mesurer(self, noeud: Any, profondeur: int, tailles: dict[int, int], en_cours: set[int]) -> int:
+        """The expanded size of ``noeud``, each alias counted every time it is used.
+
+        Memoised per node, so an alias bomb is measured (and refused) in microseconds, before
+        anything is built; a node met again while being measured is a recursive alias.
+        """
+        cle = id(noeud)
+        if cle in tailles:
+            return tailles[cle]
+        if profondeur > PROFONDEUR_MAX or cle in en_cours:
+            raise self._trop_profond(noeud)
+        if isinstance(noeud, yaml.MappingNode):
+            enfants = [n for paire in noeud.value for n in paire]
+        else:
+            enfants = noeud.value if isinstance(noeud, yaml.SequenceNode) else []
+        en_cours.add(cle)
+        taille = 1
+        for enfant in enfants:
+            taille += self.mesurer(enfant, profondeur + 1, tailles, en_cours)
+            if taille > NOEUDS_MAX:
+                raise self._trop_gros(noeud)
+        en_cours.discard(cle)
+        tailles[cle] = taille
+        return taille
+
     def construire(self, noeud: Any, profondeur: int) -> Any:
         if noeud is None:
             return None
         self.noeuds += 1
-        if self.noeuds > NOEUDS_MAX:
-            raise self._erreur(
-                noeud,
-                f"document trop volumineux une fois les alias développés (plus de {NOEUDS_MAX} éléments)",
-                "n'utilisez pas d'alias imbriqués (« bombe » d'alias) ; écrivez les valeurs directement",
-            )
+        if self.noeuds > NOEUDS_MAX:  # already refused by mesurer(); kept as a backstop
+            raise self._trop_gros(noeud)
         if profondeur > PROFONDEUR_MAX:
-            raise self._erreur(
-                noeud,
-                f"imbrication trop profonde (plus de {PROFONDEUR_MAX} niveaux, ou alias récursif)",
-                "aplatissez la structure ; un manifeste n'a jamais besoin d'autant de niveaux",
-            )
+            raise self._trop_profond(noeud)
         if isinstance(noeud, yaml.ScalarNode):
             return self._scalaire(noeud)
         if isinstance(noeud, yaml.SequenceNode):
@@ -279,9 +399,11 @@ class _Constructeur:
         except (ValueError, yaml.YAMLError):
             return noeud.value
         if isinstance(valeur, bool):
-            return valeur
+            return _BOOLEENS.get(noeud.value.lower(), noeud.value)
         if isinstance(valeur, int):
             return EntierYaml(valeur, noeud.value)
+        if isinstance(valeur, float):
+            return FlottantYaml(valeur, noeud.value)
         if isinstance(valeur, dt.datetime):
             return valeur
         return valeur

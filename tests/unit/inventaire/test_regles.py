@@ -530,7 +530,7 @@ ECOLE = [
         "- id: 50\n  nom: GESTION",
         "vlan-double",
         "50",
-        "VLAN 50 déclaré deux fois (déjà déclaré ligne 111)",
+        "VLAN 50 déclaré deux fois (déjà déclaré ligne ",
         apres="passerelle: 10.11.50.1",
     ),
     Cas(
@@ -644,7 +644,7 @@ TERRITOIRE_PROFILS = [
         "  - id: bellerive",
         "commune-double",
         "bellerive",
-        "commune « bellerive » déclarée 2 fois (déjà déclarée ligne 76)",
+        "commune « bellerive » déclarée 2 fois (déjà déclarée ligne ",
         apres="  - id: saint-aubin",
     ),
     Cas(
@@ -956,3 +956,11 @@ def test_resolution_poste_inconnu(bac: Bac) -> None:
     territoire, _ = bac.valider()
     with pytest.raises(ErreurUsage, match="vouliez-vous dire « pc-jean-jaures-01 »"):
         resoudre(territoire, "pc-jean-jaure-01")
+
+
+def test_vlan_double_nomme_la_premiere_declaration(bac: Bac) -> None:
+    bac.remplacer(JEAN_JAURES, "- id: 99\n  nom: GESTION", "- id: 50\n  nom: GESTION")
+    _, problemes = bac.valider()
+    p = unique(problemes, "vlan-double")
+    assert p.ligne == bac.ligne(JEAN_JAURES, "- id: 50", apres="passerelle: 10.11.50.1")
+    assert p.message == f"VLAN 50 déclaré deux fois (déjà déclaré ligne {bac.ligne(JEAN_JAURES, '- id: 50')})"
