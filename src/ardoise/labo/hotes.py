@@ -83,20 +83,31 @@ def _creer_cgroup(nom: str) -> list[Path]:
     return chemins
 
 
-def supprimer_cgroup(nom: str) -> None:
-    """Remove the host's cgroup directories (deepest first); processes must be gone."""
+def supprimer_cgroup(nom: str, delai: float = 10) -> None:
+    """Remove the host's cgroup directories (deepest first) once their processes are gone.
+
+    Killed processes are reaped slowly here (they keep the cgroup busy a moment): retry until
+    ``delai``.
+    """
+    fin = time.monotonic() + delai
+    erreur: OSError | None = None
     for h in HIERARCHIES_CGROUP:
         base = RACINE_CGROUP / h / nom
-        if not base.exists():
-            continue
-        dossiers = sorted(
-            (p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
-        )
-        for p in [*dossiers, base]:
-            try:
-                p.rmdir()
-            except OSError as e:
-                log.debug("cgroup %s non supprimé : %s", p, e)
+        while base.exists():
+            dossiers = sorted(
+                (p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True
+            )
+            for p in [*dossiers, base]:
+                try:
+                    p.rmdir()
+                except OSError as e:
+                    erreur = e
+            if not base.exists():
+                break
+            if time.monotonic() > fin:
+                log.warning("cgroup %s non supprimé : %s", base, erreur)
+                break
+            time.sleep(0.1)
 
 
 def demarrer(hote: Hote, journal: Path) -> None:
