@@ -20,7 +20,7 @@ from ardoise.inventaire.modele import Ecole, FichierTerritoire
 from ardoise.inventaire.politique import Niveau, resoudre
 from ardoise.inventaire.problemes import Probleme, Problemes
 from ardoise.inventaire.territoire import EcoleChargee, Territoire
-from ardoise.inventaire.traduction import regle, traduire
+from ardoise.inventaire.traduction import chemin_erreur, regle, traduire
 from ardoise.inventaire.yaml_sur import DocumentYaml, ErreurYaml, ValeurChiffree, lire
 from ardoise.profils.modele import Application, FichierCatalogue, Profil
 
@@ -65,6 +65,8 @@ class Contexte:
     document_catalogue: DocumentYaml | None = None
     document_territoire: DocumentYaml | None = None
     empreinte: hashlib._Hash = field(default_factory=hashlib.sha256)
+    coffre_lu: bool = False  # the vault could be read: its secret names are known
+    catalogue_lu: bool = False  # the app catalogue is valid: app and profile checks make sense
 
     def lire(self, chemin: Path, vault_permis: bool = False) -> DocumentYaml | None:
         try:
@@ -85,7 +87,7 @@ class Contexte:
         except ValidationError as e:
             for err in e.errors(include_url=False):
                 message, correction, a_cle = traduire(err, modele)
-                position = doc.position(prefixe + tuple(err["loc"]), cle=a_cle)
+                position = doc.position(prefixe + chemin_erreur(err), cle=a_cle)
                 self.problemes.ajouter(doc.chemin, position, message, correction, regle(err))
             return None
 
@@ -193,7 +195,7 @@ def _lire_coffre(ctx: Contexte, chemin: Path) -> frozenset[str]:
     """Names of the vault's secrets (values stay encrypted: ``nom: !vault |`` entries)."""
     if not chemin.is_file():
         ctx.problemes.ajouter(
-            ctx.racine / FICHIER_TERRITOIRE, (1, 1), f"coffre « {chemin.name} » introuvable",
+            ctx.racine / FICHIER_TERRITOIRE, _position_cle(ctx, "coffre"), f"coffre « {chemin.name} » introuvable",
             "créez-le avec « ardoise-vault » ou corrigez la clé « coffre: »", "coffre-absent",
         )
         return frozenset()
@@ -210,7 +212,16 @@ def _lire_coffre(ctx: Contexte, chemin: Path) -> frozenset[str]:
                 chemin, doc.position((nom,), cle=True), f"secret « {nom} » en clair dans le coffre",
                 f"chiffrez-le : ansible-vault encrypt_string --name {nom}", "coffre-en-clair",
             )
+    ctx.coffre_lu = True
     return frozenset(str(n) for n in doc.donnees)
+
+
+def _position_cle(ctx: Contexte, cle: str) -> tuple[int, int]:
+    """Where the territory file sets ``cle`` (its value), or 1:1 when the default is used."""
+    doc = ctx.document_territoire
+    if doc is None or not isinstance(doc.donnees, dict) or cle not in doc.donnees:
+        return (1, 1)
+    return doc.position((cle,))
 
 
 def _lire_profils(ctx: Contexte, dossier: Path) -> tuple[dict[str, Application], dict[str, Profil]]:
@@ -218,7 +229,8 @@ def _lire_profils(ctx: Contexte, dossier: Path) -> tuple[dict[str, Application],
     profils: dict[str, Profil] = {}
     catalogue = dossier / "catalogue.yml"
     if not catalogue.is_file():
-        ctx.problemes.ajouter(ctx.racine / FICHIER_TERRITOIRE, (1, 1), f"catalogue d'applications introuvable : {catalogue}",
+        ctx.problemes.ajouter(ctx.racine / FICHIER_TERRITOIRE, _position_cle(ctx, "profils"),
+                              f"catalogue d'applications introuvable : {catalogue}",
                               "corrigez la clé « profils: » du territoire", "catalogue-absent")
         return applications, profils
     doc = ctx.lire(catalogue)
@@ -226,6 +238,7 @@ def _lire_profils(ctx: Contexte, dossier: Path) -> tuple[dict[str, Application],
         ctx.document_catalogue = doc
         fichier = ctx.valider(FichierCatalogue, doc)
         if fichier is not None:
+            ctx.catalogue_lu = True
             for i, app in enumerate(fichier.applications):
                 if app.id in applications:
                     ctx.problemes.ajouter(catalogue, doc.position(("applications", i, "id")),

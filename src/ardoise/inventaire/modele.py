@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ardoise.inventaire.types import (
     Administration,
+    Chemin,
     CodePostal,
     Date,
     Etat,
@@ -138,7 +139,7 @@ class Dpc(Modele):
 
     composant: Texte
     url_telechargement: Url
-    fichier_apk: Texte | None = None  # local path, relative to the inventory, to compute the checksum
+    fichier_apk: Chemin | None = None  # local path, relative to the inventory, to compute the checksum
 
 
 class Politique(Modele):
@@ -211,8 +212,8 @@ class FichierTerritoire(Modele):
     communes: list[Commune] = Field(min_length=1)
     fournisseurs: list[Fournisseur] = []
     contrats_maintenance: list[ContratMaintenance] = []
-    coffre: Texte = "coffre.yml"
-    profils: Texte = "../profils_terminaux"
+    coffre: Chemin = "coffre.yml"
+    profils: Chemin = "../profils_terminaux"
 
 
 # ---------------------------------------------------------------- school file -------------------

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ardoise.inventaire.modele import Politique
-from ardoise.inventaire.traduction import regle, traduire
+from ardoise.inventaire.traduction import chemin_erreur, regle, traduire
 from ardoise.inventaire.yaml_sur import DocumentYaml
 
 DEFAUT = "defaut"
@@ -87,7 +87,7 @@ def resoudre(niveaux: list[Niveau]) -> tuple[Politique | None, dict[str, str], l
     except ValidationError as e:
         erreurs = []
         for err in e.errors(include_url=False):
-            loc = tuple(err["loc"])
+            loc = chemin_erreur(err)
             # the nearest level holding the longest part of the path is the culprit
             niveau = max(reversed(niveaux), key=lambda n: _contient(n.donnees, loc))
             message, correction, a_cle = traduire(err, Politique)

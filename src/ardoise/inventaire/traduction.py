@@ -15,6 +15,7 @@ _NOMS_TYPES = {
     "float": "un nombre",
     "bool": "oui/non (true/false)",
     "str": "un texte",
+    "string": "un texte",
     "list": "une liste",
     "dict": "un dictionnaire (clé: valeur)",
     "date": "une date (AAAA-MM-JJ ou JJ/MM/AAAA)",
@@ -32,6 +33,7 @@ _VALEURS: dict[str, tuple[str, str]] = {
         "en mode local ou academique, donnez « adresse » et « port »",
     ),
     "proxy_pac": ("proxy en mode pac sans URL de fichier PAC", "donnez « pac: https://…/proxy.pac »"),
+    "chemin_nul": ("chemin invalide (caractère nul)", "écrivez un chemin relatif au dossier de l'inventaire, par exemple coffre.yml"),
 }
 
 
@@ -82,6 +84,8 @@ def suggestion(mot: str, possibles: list[str]) -> str:
 
 def _afficher(valeur: Any) -> str:
     texte = str(getattr(valeur, "texte", valeur))
+    # control characters (NUL, terminal escapes) are shown, never sent to the terminal
+    texte = "".join(c if c.isprintable() else repr(c)[1:-1] for c in texte)
     return texte if len(texte) <= 60 else texte[:57] + "…"
 
 
@@ -91,6 +95,12 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
     genre = erreur["type"]
     entree = erreur.get("input")
     cle = str(loc[-1]) if loc else ""
+    if cle == "[key]":
+        return (
+            f"clé « {_afficher(entree)} » invalide",
+            "une clé s'écrit en minuscules, chiffres, « - », « _ » ou « . », sans accent ni espace",
+            True,
+        )
     if genre == "extra_forbidden":
         parent = _type_a(modele, loc[:-1])
         possibles = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
@@ -195,12 +205,21 @@ _REGLES_VALEURS = {
     "date_invalide": "date",
     "proxy_adresse": "proxy",
     "proxy_pac": "proxy",
+    "chemin_nul": "chemin",
 }
+
+
+def chemin_erreur(erreur: dict) -> tuple:
+    """Where a schema error sits in the document (a bad dict key is located on the key itself)."""
+    loc = tuple(erreur["loc"])
+    return loc[:-1] if loc and loc[-1] == "[key]" else loc
 
 
 def regle(erreur: dict) -> str:
     """The stable rule id of a schema error (pydantic's own error types are not shown)."""
     genre = erreur["type"]
+    if erreur["loc"] and erreur["loc"][-1] == "[key]":
+        return "cle-invalide"
     if genre == "extra_forbidden":
         return "cle-inconnue"
     if genre == "missing":

@@ -108,6 +108,13 @@ def _date(v: Any) -> Any:
 
 
 Date = Annotated[dt.date, BeforeValidator(_date)]
+def _chemin(v: str) -> str:
+    if "\x00" in v:
+        raise ValueError("chemin_nul")
+    return v
+
+
+Chemin = Annotated[str, BeforeValidator(_texte), AfterValidator(_chemin)]
 Url = Annotated[str, BeforeValidator(_texte), StringConstraints(pattern=r"^(https?|git|ssh)://\S+$")]
 
 

@@ -25,13 +25,16 @@ if TYPE_CHECKING:
 
 def verifier(t: Territoire, ctx: Contexte, fichier: FichierTerritoire) -> None:
     """Run every cross-check; problems go to ``ctx.problemes``."""
-    profils_ok = _profils(t, ctx)
+    # without a readable catalogue (or vault), every reference to it would be reported: only the
+    # missing file is
+    profils_ok = _profils(t, ctx) if ctx.catalogue_lu else False
     _territoire(t, ctx, fichier)
     _uniques(t, ctx)
     for e in t.ecoles:
         _reseau(e, ctx)
         _references(t, e, ctx, profils_ok)
-    _coffre(t, ctx)
+    if ctx.coffre_lu:
+        _coffre(t, ctx)
     if profils_ok:
         _licences(t, ctx)
 
@@ -296,7 +299,7 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
     for i, p in enumerate(m.postes):
         if p.classe and p.classe not in classes:
             _ajouter(ctx, e, ("postes", i, "classe"), inconnu("classe", p.classe, classes), ecrire_classes, "classe-inconnue")
-        if p.profil not in t.profils:
+        if p.profil not in t.profils and ctx.catalogue_lu:
             _ajouter(ctx, e, ("postes", i, "profil"), f"profil « {p.profil} » inconnu{suggestion(p.profil, list(t.profils))}",
                      "profils : " + ", ".join(sorted(t.profils)), "profil-inconnu")
         elif profils_ok and p.type.value not in types_profil(t.profils, p.profil):
@@ -306,7 +309,7 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
     for i, d in enumerate(m.demandes):
         if d.classe not in classes:
             _ajouter(ctx, e, ("demandes", i, "classe"), inconnu("classe", d.classe, classes), ecrire_classes, "classe-inconnue")
-        if d.application not in t.applications:
+        if d.application not in t.applications and ctx.catalogue_lu:
             _ajouter(ctx, e, ("demandes", i, "application"),
                      f"application « {d.application} » absente du catalogue{suggestion(d.application, list(t.applications))}",
                      "ajoutez-la au catalogue (profils_terminaux/catalogue.yml) avant de l'accorder", "application-inconnue")
@@ -315,12 +318,12 @@ def _references(t: Territoire, e: EcoleChargee, ctx: Contexte, profils_ok: bool)
         if ids[d.id] > 1 and [x.id for x in m.demandes].index(d.id) != i:
             _ajouter(ctx, e, ("demandes", i, "id"), f"demande « {d.id} » en double", "un identifiant par demande", "demande-double")
     for nom, surcharge in m.profils.items():
-        if nom not in t.profils:
+        if nom not in t.profils and ctx.catalogue_lu:
             _ajouter(ctx, e, ("profils", nom), f"profil « {nom} » inconnu{suggestion(nom, list(t.profils))}", "profils : " + ", ".join(sorted(t.profils)),
                      "profil-inconnu", cle=True)
         for cle in ("ajouter", "retirer"):
             for j, app in enumerate(getattr(surcharge, cle)):
-                if app not in t.applications:
+                if app not in t.applications and ctx.catalogue_lu:
                     _ajouter(ctx, e, ("profils", nom, cle, j),
                              f"application « {app} » absente du catalogue{suggestion(app, list(t.applications))}",
                              "ajoutez-la au catalogue ou corrigez l'identifiant", "application-inconnue")

@@ -964,3 +964,48 @@ def test_vlan_double_nomme_la_premiere_declaration(bac: Bac) -> None:
     p = unique(problemes, "vlan-double")
     assert p.ligne == bac.ligne(JEAN_JAURES, "- id: 50", apres="passerelle: 10.11.50.1")
     assert p.message == f"VLAN 50 déclaré deux fois (déjà déclaré ligne {bac.ligne(JEAN_JAURES, '- id: 50')})"
+
+
+# ------------------------------------------------------------------ robustness of the messages --
+
+
+def test_cle_de_dictionnaire_invalide(bac: Bac) -> None:
+    bac.remplacer(
+        JEAN_JAURES, "profils:\n  pc-eleve:", "profils:\n  2024-01-01:\n    ajouter: [vlc]\n  pc-eleve:"
+    )
+    _, problemes = bac.valider()
+    p = unique(problemes, "cle-invalide")
+    assert (p.ligne, p.colonne) == (bac.ligne(JEAN_JAURES, "2024-01-01:"), 3)
+    assert p.message == "clé « 2024-01-01 » invalide" and p.correction
+
+
+@pytest.mark.parametrize("cle", ["coffre", "profils"])
+def test_chemin_avec_octet_nul(bac: Bac, cle: str) -> None:
+    """Used to crash with ValueError (embedded null byte) when resolving the path."""
+    ancien = {"coffre": "coffre: coffre.yml", "profils": "profils: ../profils_terminaux"}[cle]
+    bac.remplacer(TERRITOIRE, ancien, f'{cle}: "a\\0b\\e[2J"')
+    territoire, problemes = bac.valider()
+    assert territoire is None
+    p = unique(problemes, "chemin")
+    assert p.ligne == bac.ligne(TERRITOIRE, f'{cle}: "a')
+    assert p.message == "chemin invalide (caractère nul) : « a\\x00b\\x1b[2J »"  # escaped, not sent raw
+
+
+def test_coffre_introuvable_sans_cascade(bac: Bac) -> None:
+    bac.remplacer(TERRITOIRE, "coffre: coffre.yml", "coffre: cofre.yml")
+    _, problemes = bac.valider()
+    assert [p.regle for p in problemes] == ["coffre-absent"]
+    assert problemes[0].ligne == bac.ligne(TERRITOIRE, "coffre: cofre.yml")
+
+
+def test_catalogue_introuvable_sans_cascade(bac: Bac) -> None:
+    bac.remplacer(TERRITOIRE, "profils: ../profils_terminaux", "profils: ../profil_terminaux")
+    _, problemes = bac.valider()
+    assert [p.regle for p in problemes] == ["catalogue-absent"]
+    assert problemes[0].ligne == bac.ligne(TERRITOIRE, "profils: ../profil_terminaux")
+
+
+def test_catalogue_invalide_sans_cascade(bac: Bac) -> None:
+    bac.remplacer(CATALOGUE, "  - id: firefox-esr", "  - id: Firefox ESR")
+    _, problemes = bac.valider()
+    assert [(p.fichier, p.regle) for p in problemes] == [(CATALOGUE, "format")]
