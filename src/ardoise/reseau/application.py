@@ -1,0 +1,154 @@
+"""Safe apply, written once for every platform (a NAPALM-like lifecycle).
+
+For one switch:
+
+1. ``sauvegarde``: read the running config, commit it (redacted) in the backup store, before anything else;
+2. ``calcul``: hier_config remediation toward the intended config, shown; ``essai`` stops here;
+3. ``envoi``: push with netmiko (device errors raise at once);
+4. ``verification``: read the running config again; the diff toward the intended config must be empty;
+5. any failure in 3-4 (push refused, session dropped, post-check not empty): ``retour_arriere`` to the backup,
+   naming the device, the step and the reason;
+6. ``enregistrement``: ``write memory``, unless the change waits for ``reseau confirmer`` (confirmation.py).
+
+:func:`retour_arriere` is also what ``restaurer`` and the confirmation timer use: it pushes the hier_config
+remediation from the current running config toward a saved one, then checks the result.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ardoise.erreurs import ArdoiseErreur, ErreurApplication, ErreurConnexion
+from ardoise.reseau.connexion import Session
+from ardoise.reseau.diff import Comparaison, comparer, lignes_a_pousser, masquer_config
+from ardoise.reseau.execution import Contexte
+from ardoise.reseau.rendu import Cible
+from ardoise.resultats.forme import ResultatHote, StatutHote
+from ardoise.secrets import MASQUE, masquer
+
+
+def _diff_texte(comp: Comparaison) -> str:
+    texte = "\n".join(comp.remediation)
+    if comp.retour:
+        texte += "\n--- retour arrière ---\n" + "\n".join(comp.retour)
+    return masquer(texte)
+
+
+def sauvegarder_un(ctx: Contexte, cible: Cible, session: Session, message: str) -> tuple[str, str]:
+    """Read the running config and commit it now; (redacted text, commit id)."""
+    courante = session.running()
+    texte = masquer_config(ctx.preparation(cible), courante)
+    ref = ctx.depot.sauvegarder(ctx.relatif(cible), texte, message)
+    return texte, ref
+
+
+def appliquer_un(
+    ctx: Contexte, cible: Cible, essai: bool = False, en_attente: bool = False, voulue: str | None = None,
+    voulue_claire: str | None = None, motif: str = "application",
+) -> ResultatHote:  # fmt: skip
+    """The lifecycle above on one switch; ``voulue`` defaults to the manifest's rendering."""
+    debut = time.monotonic()
+    prep = ctx.preparation(cible)
+    voulue = voulue if voulue is not None else ctx.voulue(cible)
+    etape = "connexion"
+    session = Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture)
+    with session:
+        etape = "sauvegarde"
+        sauvegarde, ref = sauvegarder_un(ctx, cible, session, f"{cible.nom} : avant {motif}")
+        etape = "calcul"
+        comp = comparer(prep, sauvegarde, voulue)
+        details = {"sauvegarde": ref[:12], "remediation": comp.remediation, "retour": comp.retour,
+                   "ecarts": comp.ecarts}  # fmt: skip
+        if comp.conforme:
+            return ResultatHote(cible.nom, StatutHote.ok, change=False, raison="conforme : rien à envoyer",
+                                duree_s=time.monotonic() - debut, details=details)  # fmt: skip
+        if essai:
+            return ResultatHote(cible.nom, StatutHote.ok, change=False, diff=_diff_texte(comp),
+                                raison=f"essai : {len(comp.remediation)} ligne(s) à envoyer",
+                                duree_s=time.monotonic() - debut, details=details)  # fmt: skip
+        secrets_clairs = prep.secrets_clairs(
+            voulue_claire if voulue_claire is not None else ctx.voulue(cible, True)
+        )
+        lignes = [
+            ligne for ligne in comp.remediation if MASQUE not in ligne or ligne.strip() in secrets_clairs
+        ]
+        try:
+            etape = "envoi"
+            session.pousser(lignes_a_pousser(lignes, secrets_clairs))
+            etape = "verification"
+            apres = comparer(prep, session.running(), voulue)
+            if not apres.conforme:
+                raise ErreurApplication(
+                    f"la configuration relue diffère encore ({len(apres.remediation)} ligne(s), "
+                    f"ex. « {masquer(apres.remediation[0].strip())} »)"
+                )
+            if not en_attente:
+                etape = "enregistrement"
+                session.sauver()
+        except ArdoiseErreur as e:
+            raison = f"{cible.nom} : échec à l'étape « {etape} » : {e}"
+            session.fermer()
+            retour = retour_arriere(ctx, cible, sauvegarde, ref, motif=f"échec de {motif}")
+            details["retour_arriere"] = retour.details.get("retour_arriere", {})
+            bilan = "retour arrière effectué, état sauvegardé rétabli" if retour.statut is StatutHote.ok else (
+                f"RETOUR ARRIÈRE IMPOSSIBLE ({retour.raison}) : intervention requise")  # fmt: skip
+            return ResultatHote(cible.nom, StatutHote.echec, change=False, etape=etape,
+                                raison=masquer(f"{raison} ; {bilan}"), diff=_diff_texte(comp),
+                                duree_s=time.monotonic() - debut, details=details)  # fmt: skip
+    return ResultatHote(cible.nom, StatutHote.ok, change=True, diff=_diff_texte(comp),
+                        raison=("appliqué, en attente de confirmation" if en_attente else "appliqué et enregistré"),
+                        duree_s=time.monotonic() - debut, details=details)  # fmt: skip
+
+
+def retour_arriere(
+    ctx: Contexte,
+    cible: Cible,
+    sauvegarde: str,
+    ref: str,
+    motif: str = "retour arrière",
+    enregistrer: bool = False,
+) -> ResultatHote:
+    """Bring the switch back to ``sauvegarde`` (a redacted backup); checks the result; never raises."""
+    debut = time.monotonic()
+    prep = ctx.preparation(cible)
+    etape = "connexion"
+    try:
+        with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
+            etape = "calcul"
+            comp = comparer(prep, session.running(), sauvegarde)
+            # secret lines cannot come back from a redacted backup: they are left as they are
+            lignes = [ligne for ligne in comp.remediation if MASQUE not in ligne]
+            ignorees = len(comp.remediation) - len(lignes)
+            etape = "envoi"
+            session.pousser(lignes)
+            etape = "verification"
+            reste = [
+                ligne
+                for ligne in comparer(prep, session.running(), sauvegarde).remediation
+                if MASQUE not in ligne
+            ]
+            if reste:
+                raise ErreurApplication(f"{len(reste)} ligne(s) diffèrent encore de la sauvegarde")
+            if enregistrer:
+                etape = "enregistrement"
+                session.sauver()
+    except (ArdoiseErreur, ErreurConnexion) as e:
+        return ResultatHote(cible.nom, StatutHote.echec, etape=f"retour arrière : {etape}",
+                            raison=masquer(f"{cible.nom} : {e}"), duree_s=time.monotonic() - debut,
+                            details={"retour_arriere": {"version": ref[:12], "reussi": False}})  # fmt: skip
+    details = {"retour_arriere": {"version": ref[:12], "reussi": True, "lignes": lignes,
+                                  "lignes_secretes_laissees": ignorees}}  # fmt: skip
+    return ResultatHote(cible.nom, StatutHote.ok, change=bool(lignes), diff=masquer("\n".join(lignes)),
+                        raison=f"{motif} : revenu à la version {ref[:12]}", duree_s=time.monotonic() - debut,
+                        details=details)  # fmt: skip
+
+
+def restaurer_un(ctx: Contexte, cible: Cible, version: str | None = None) -> ResultatHote:
+    """Back to a saved version (default: the newest backup), after backing up the current state."""
+    relatif = ctx.relatif(cible)
+    ref = ctx.depot.derniere_version(relatif) if version is None else version
+    texte = ctx.depot.lire(relatif, ref)
+    with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
+        sauvegarder_un(ctx, cible, session, f"{cible.nom} : avant restauration de {ref[:12]}")
+    r = retour_arriere(ctx, cible, texte, ref, motif="restauration", enregistrer=True)
+    return r
