@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ardoise import __version__
-from ardoise.cli import inventaire, labo, maintenance, profils
+from ardoise.cli import inventaire, labo, maintenance, profils, tablettes
 
 app = typer.Typer(
     name="ardoise",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(inventaire.app, name="inventaire")
 app.add_typer(profils.app, name="profils")
 app.add_typer(labo.app, name="labo")
+app.add_typer(tablettes.app, name="tablettes")
 app.add_typer(maintenance.app, name="maintenance")
 
 
