@@ -1,0 +1,1 @@
+"""Test doubles (stand-ins) for hardware that cannot run here: clearly labelled, tests only."""
