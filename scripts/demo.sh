@@ -25,6 +25,13 @@ echo "sortie/equipements.json, sortie/equipements.csv, sortie/inventaire-ansible
 etape "5. Ansible lit le même manifeste (greffon d'inventaire)"
 ansible-inventory -i inventaire/ardoise.yml --graph commune_bellerive
 
+etape "5 bis. Tablettes de Jean-Jaurès : feuille QR d'enrôlement Android Enterprise et profils iPad signés"
+export ARDOISE_COFFRE_MDP="${ARDOISE_COFFRE_MDP:-inventaire/coffre-demo.mdp}"  # coffre de DÉMONSTRATION
+ardoise tablettes qr --ecole 0331101T --format pdf --format png --format html --sortie sortie/tablettes
+ardoise tablettes ipad certificat-demo --sortie sortie/tablettes/certificat-demo >/dev/null
+ardoise tablettes ipad profil --ecole 0331101T --sortie sortie/tablettes \
+    --signer sortie/tablettes/certificat-demo/signature-demo.crt --cle sortie/tablettes/certificat-demo/signature-demo.key
+
 etape "6. Le labo : l'école virtuelle Jean-Jaurès (vrais hôtes dans des espaces de noms réseau)"
 ardoise labo arreter -q >/dev/null 2>&1 || true
 ardoise labo demarrer --postes 3 --format table
