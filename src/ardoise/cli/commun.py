@@ -65,7 +65,7 @@ def configurer_journal(verbeux: int = 0, silencieux: bool = False) -> None:
     )
     racine.addHandler(gestionnaire)
     racine.setLevel(niveau)
-    for bruyant in ("paramiko", "asyncio", "urllib3"):
+    for bruyant in ("paramiko", "asyncio", "urllib3", "alembic", "asyncssh", "netmiko", "weasyprint", "fontTools"):
         logging.getLogger(bruyant).setLevel(logging.WARNING)
 
 
