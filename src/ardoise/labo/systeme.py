@@ -15,6 +15,9 @@ from ardoise.labo.erreurs import LaboCommandeErreur, LaboDelaiErreur, LaboDroits
 
 log = logging.getLogger(__name__)
 
+# Daemons started by this process: kept referenced (no ResourceWarning) and reaped promptly.
+_ENFANTS: dict[int, subprocess.Popen[bytes]] = {}
+
 
 def verifier_root() -> None:
     """Raise :class:`LaboDroitsErreur` unless running as root."""
@@ -79,6 +82,10 @@ def vivant(pid: int | None, debut: int | None = None) -> bool:
     """True if ``pid`` runs (and, when ``debut`` is given, is still the same process)."""
     if not pid:
         return False
+    enfant = _ENFANTS.get(pid)
+    if enfant is not None and enfant.poll() is not None:
+        del _ENFANTS[pid]
+        return False
     d = debut_processus(pid)
     return d is not None and (debut is None or d == debut)
 
@@ -142,6 +149,7 @@ def lancer_demon(
             env=env,
             close_fds=True,
         )
+    _ENFANTS[proc.pid] = proc
     return proc.pid, debut_processus(proc.pid)
 
 
