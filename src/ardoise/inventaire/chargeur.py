@@ -6,6 +6,7 @@ call :func:`charger` (or :func:`valider`). It never writes anything.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -96,7 +97,15 @@ def valider(chemin: str | Path | None = None) -> tuple[Territoire | None, list[P
     """Load and check everything; return the territory (None if any error) and every problem."""
     racine = racine_inventaire(chemin)
     ctx = Contexte(racine, Problemes(racine))
-    territoire = _charger(ctx)
+    # Loading allocates millions of small objects and frees almost none: the cyclic GC would run
+    # hundreds of full passes for nothing (30 s → 16 s for 50,000 devices). Paused, then restored.
+    gc_actif = gc.isenabled()
+    gc.disable()
+    try:
+        territoire = _charger(ctx)
+    finally:
+        if gc_actif:
+            gc.enable()
     problemes = ctx.problemes.tries()
     if ctx.problemes.erreurs:
         return None, problemes
