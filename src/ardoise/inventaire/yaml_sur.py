@@ -390,6 +390,8 @@ class _Constructeur:
         )
 
     def _scalaire(self, noeud: yaml.ScalarNode) -> Any:
+        if noeud.tag == _STR:  # most scalars: skip PyYAML's generic constructor
+            return noeud.value
         if noeud.tag == TAG_VAULT and self.vault_permis:
             return ValeurChiffree(noeud.value)
         if noeud.tag not in _SCALAIRES:
