@@ -7,6 +7,7 @@ These classes describe what a technician writes. They are validated once, at the
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -142,6 +143,45 @@ class Dpc(Modele):
     fichier_apk: Chemin | None = None  # local path, relative to the inventory, to compute the checksum
 
 
+class Tarif(Modele):
+    """A unit price (euros TTC) of the price list, for a device type or one model of that type."""
+
+    type: TypeEquipement
+    modele: Texte | None = None  # empty: every model of the type without its own price
+    prix: float = Field(ge=0)
+
+
+class Glpi(Modele):
+    """The GLPI the incidents are pushed to (REST API root, tokens in the vault)."""
+
+    url: Url  # e.g. https://glpi.example.fr/apirest.php
+    user_token: RefCoffre
+    app_token: RefCoffre | None = None
+    entite: int | None = Field(default=None, ge=0)  # entities_id of the tickets
+
+
+DureeVie = Annotated[int, Field(ge=4, le=6)]
+
+
+class Parc(Modele):
+    """Fleet policy: renewal horizon (4 to 6 years), unit prices, ticketing."""
+
+    duree_vie_ans: DureeVie = 5
+    duree_vie_par_type: dict[TypeEquipement, DureeVie] = {}
+    incidents_max: int = Field(default=3, ge=1)  # incidents in 24 months that bring renewal forward
+    tarifs: list[Tarif] = []
+    glpi: Glpi | None = None
+
+    @model_validator(mode="after")
+    def _tarifs_uniques(self) -> Parc:
+        vus = set()
+        for t in self.tarifs:
+            if (t.type, t.modele) in vus:
+                raise ValueError("tarif_double")
+            vus.add((t.type, t.modele))
+        return self
+
+
 class Politique(Modele):
     """The settings a territory, a commune or a school may set; the nearest level wins."""
 
@@ -165,6 +205,7 @@ class Politique(Modele):
     banniere: Texte = "Acces reserve aux personnels autorises."
     depot_pull: DepotPull | None = None
     dpc: Dpc | None = None
+    parc: Parc = Parc()
 
 
 # ---------------------------------------------------------------- territory file ----------------

@@ -33,6 +33,7 @@ _VALEURS: dict[str, tuple[str, str]] = {
         "en mode local ou academique, donnez « adresse » et « port »",
     ),
     "proxy_pac": ("proxy en mode pac sans URL de fichier PAC", "donnez « pac: https://…/proxy.pac »"),
+    "tarif_double": ("tarif déclaré deux fois pour le même type et le même modèle", "gardez un seul prix par type (et par modèle)"),
     "chemin_nul": ("chemin invalide (caractère nul)", "écrivez un chemin relatif au dossier de l'inventaire, par exemple coffre.yml"),
 }
 
@@ -206,6 +207,7 @@ _REGLES_VALEURS = {
     "proxy_adresse": "proxy",
     "proxy_pac": "proxy",
     "chemin_nul": "chemin",
+    "tarif_double": "tarif-double",
 }
 
 
