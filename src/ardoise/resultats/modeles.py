@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -100,4 +100,63 @@ class Evenement(Base):
     cible: Mapped[str | None] = mapped_column(String(128), index=True)
     commune: Mapped[str | None] = mapped_column(String(64), index=True)
     resultat: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Incident(Base):
+    """A device incident (parc): symptom, warranty or maintenance route, supplier reference, dates."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appareil: Mapped[str] = mapped_column(String(128), index=True)  # hostname when opened
+    numero_serie: Mapped[str | None] = mapped_column(String(128), index=True)  # the hardware
+    type: Mapped[str | None] = mapped_column(String(16))
+    commune: Mapped[str | None] = mapped_column(String(64), index=True)
+    uai: Mapped[str | None] = mapped_column(String(8))
+    symptome: Mapped[str] = mapped_column(Text)
+    voie: Mapped[str] = mapped_column(String(16))  # garantie, maintenance, hors_couverture
+    fournisseur: Mapped[str | None] = mapped_column(String(128))
+    contrat: Mapped[str | None] = mapped_column(String(64))
+    niveau: Mapped[str | None] = mapped_column(String(128))
+    reference: Mapped[str | None] = mapped_column(String(128))  # the supplier's case number
+    statut: Mapped[str] = mapped_column(String(16), default="ouvert", index=True)  # ouvert, en_cours, clos
+    ouvert_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant, index=True)
+    maj_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    clos_le: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    ouvert_par: Mapped[str | None] = mapped_column(String(128))
+    glpi_id: Mapped[int | None] = mapped_column(Integer)
+    suivi: Mapped[list[Any]] = mapped_column(default=list)  # [{date, qui, texte}]
+
+
+class Pret(Base):
+    """A device lent to a teacher (for a trial) until a date, and its return."""
+
+    __tablename__ = "prets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appareil: Mapped[str] = mapped_column(String(128), index=True)
+    numero_serie: Mapped[str | None] = mapped_column(String(128))
+    commune: Mapped[str | None] = mapped_column(String(64), index=True)
+    uai: Mapped[str | None] = mapped_column(String(8))
+    emprunteur: Mapped[str] = mapped_column(String(256))
+    debut: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    jusqu_au: Mapped[dt.date] = mapped_column(Date)
+    retour_le: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    etat_avant: Mapped[str] = mapped_column(String(32))  # the manifest state restored on return
+    par: Mapped[str | None] = mapped_column(String(128))
+
+
+class Echange(Base):
+    """A spare swap: the spare hardware took over a hostname, the broken one went to repair."""
+
+    __tablename__ = "echanges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    horodatage: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant, index=True)
+    poste: Mapped[str] = mapped_column(String(128), index=True)  # the hostname kept in service
+    spare: Mapped[str] = mapped_column(String(128), index=True)  # the pool name the broken one now carries
+    serie_en_panne: Mapped[str | None] = mapped_column(String(128))
+    serie_spare: Mapped[str | None] = mapped_column(String(128))
+    commune: Mapped[str | None] = mapped_column(String(64), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    par: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
