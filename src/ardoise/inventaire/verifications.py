@@ -144,16 +144,19 @@ def _uniques(t: Territoire, ctx: Contexte) -> None:
                              f"{attr.replace('_', '-')}-double")
                 else:
                     vus[attr][valeur] = (e, chemin)
-    # one routed addressing plan for the territory (central DNS, proxy, syslog): a static address
-    # is unique across schools too; duplicates inside one school are reported by _reseau
+    # across schools a duplicate is only a warning: many territories route one addressing plan (then
+    # it is a mistake), but schools behind separate NAT boxes legitimately reuse the same private
+    # ranges; duplicates inside one school are errors (reported by _reseau)
     adresses: dict[IPv4Address, tuple[EcoleChargee, tuple]] = {}
     for e in t.ecoles:
         for chemin, adresse, _ in _adresses(e):
             autre_e, autre_chemin = adresses.setdefault(adresse, (e, chemin))
             if autre_e is not e:
                 ligne = ctx.documents[autre_e.uai].position(autre_chemin)[0]
-                _ajouter(ctx, e, chemin, f"adresse {adresse} en double (déjà utilisée dans {autre_e.fichier}, ligne {ligne})",
-                         "chaque appareil a sa propre adresse : le plan d'adressage est commun au territoire", "ip-double")
+                _ajouter(ctx, e, chemin, f"adresse {adresse} déjà utilisée dans {autre_e.fichier}, ligne {ligne}",
+                         "si le plan d'adressage est commun au territoire, changez l'une des deux adresses ; "
+                         "si ces écoles sont derrière des box NAT distinctes, cet avertissement peut être ignoré",
+                         "ip-double-territoire", gravite="avertissement")
 
 
 def _adresses(e: EcoleChargee) -> Iterator[tuple[tuple, IPv4Address, int | None]]:

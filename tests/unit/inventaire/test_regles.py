@@ -607,16 +607,20 @@ def test_doublons_entre_ecoles(
 
 
 def test_ip_double_entre_ecoles(bac: Bac) -> None:
-    """Schools share one routed addressing plan: a static address is unique in the territory."""
+    """Across schools a reused address is a warning (NAT'd schools may reuse private ranges)."""
     bac.remplacer(LES_PINS, "reseau: 10.31.20.0/24", "reseau: 10.11.20.0/24")
     bac.remplacer(LES_PINS, "passerelle: 10.31.20.1", "passerelle: 10.11.20.1")
     texte = bac.lire(LES_PINS).replace("adresse: 10.31.20.", "adresse: 10.11.20.")
     texte = texte.replace("debut: 10.31.20.", "debut: 10.11.20.").replace("fin: 10.31.20.", "fin: 10.11.20.")
     bac.ecrire(LES_PINS, texte)
     _, problemes = bac.valider()
-    p = unique(problemes, "ip-double", LES_PINS)
+    p = unique(problemes, "ip-double-territoire", LES_PINS)
+    assert p.gravite == "avertissement"
     assert p.ligne == bac.ligne(LES_PINS, "adresse: 10.11.20.10")
-    assert "adresse 10.11.20.10 en double" in p.message
+    assert "adresse 10.11.20.10 déjà utilisée" in p.message
+    assert "NAT" in p.correction
+    territoire, _ = bac.valider()
+    assert territoire is not None  # warnings alone keep the territory valid
     assert f"{JEAN_JAURES}, ligne {bac.ligne(JEAN_JAURES, 'adresse: 10.11.20.10')}" in p.message, p.texte()
 
 
