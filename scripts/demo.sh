@@ -38,6 +38,17 @@ ardoise labo demarrer --postes 3 --format table
 ardoise labo etat --format json > sortie/labo-etat.json
 echo "état du labo : sortie/labo-etat.json" >&2
 
+etape "6 bis. Maintenance préventive des postes du labo (une commande SSH par poste) et rapport HTML"
+lire_etat() { python3 -c "import json,sys; e=json.load(open('sortie/labo-etat.json')); print($1)"; }
+rm -f sortie/known_hosts-labo  # les clés d'hôte du labo changent à chaque démarrage
+# Postes neufs (l'atelier n'y est pas passé) : antivirus, proxy et applications seront signalés, c'est attendu.
+ardoise maintenance lancer --postes "$(lire_etat "','.join(e['hotes'])")" --cle "$(lire_etat "e['acces']['cle_ssh']")" \
+    --known-hosts sortie/known_hosts-labo --accepter-nouvelles-cles --base "sqlite:///$PWD/sortie/maintenance.sqlite" \
+    --format table || true
+ardoise maintenance rapport --ecole "$(lire_etat "e['uai']")" --base "sqlite:///$PWD/sortie/maintenance.sqlite" \
+    --sortie sortie/rapport-maintenance.html
+ardoise maintenance check-nagios --ecole "$(lire_etat "e['uai']")" --base "sqlite:///$PWD/sortie/maintenance.sqlite" || true
+
 if [ "${ARDOISE_DEMO_GARDER_LABO:-0}" = "1" ]; then
     echo "Le labo reste démarré ; arrêtez-le avec : .venv/bin/ardoise labo arreter" >&2
 else

@@ -48,6 +48,7 @@ class EcoleRapport:
     tendance: list[Point] = field(default_factory=list)
     a_visiter: list[dict] = field(default_factory=list)
     compte: dict[str, int] = field(default_factory=dict)
+    nom_commune: str = ""
 
 
 @dataclass
@@ -59,9 +60,10 @@ class Rapport:
     ecoles: list[EcoleRapport]
 
     def communes(self) -> list[tuple[str, list[EcoleRapport]]]:
+        """(commune name, its schools) in manifest order."""
         par: dict[str, list[EcoleRapport]] = {}
         for e in self.ecoles:
-            par.setdefault(e.commune, []).append(e)
+            par.setdefault(e.nom_commune or e.commune, []).append(e)
         return list(par.items())
 
 
@@ -86,7 +88,7 @@ def construire(
         par_ecole.setdefault(lg.uai or "", []).append(lg)
     rapports = []
     for e in ecoles:
-        er = EcoleRapport(e.uai, e.nom, e.commune)
+        er = EcoleRapport(e.uai, e.nom, e.commune, nom_commune=t.commune(e.commune).nom)
         historique = par_ecole.get(e.uai, [])
         points: dict[int, Point] = {}
         for lg in historique:

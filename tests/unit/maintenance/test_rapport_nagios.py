@@ -84,7 +84,7 @@ def test_rapport_html_json_csv(territoire, magasin):
 
 def test_rapport_commune_regroupe_les_ecoles(territoire, magasin):
     r = rapport.construire(territoire, Selection(communes=("bellerive",)).verifier(territoire), magasin)
-    assert [c for c, _ in r.communes()] == ["bellerive"]
+    assert [c for c, _ in r.communes()] == ["Bellerive-sur-Garonne"]
     assert len(r.ecoles) == 2 and "commune de Bellerive" in r.titre
 
 

@@ -23,10 +23,11 @@ def _dernier_passage(_s: Sortie, ctx: Contexte):
         quand = quand.replace(tzinfo=dt.UTC)
     jours = (ctx.maintenant - quand).total_seconds() / 86400
     date = quand.astimezone().strftime("%d/%m/%Y")
+    court = quand.astimezone().strftime("%d/%m")
     if jours > DERNIER_PASSAGE_MAX_JOURS:
         return c.resultat(Niveau.ATTENTION, f"dernier passage réussi le {date}, il y a {jours:.0f} jours (maximum {DERNIER_PASSAGE_MAX_JOURS})",
-                          date, jours=round(jours, 2))  # fmt: skip
-    return c.resultat(Niveau.OK, f"dernier passage réussi le {date}", date, jours=round(jours, 2))
+                          court, jours=round(jours, 2))  # fmt: skip
+    return c.resultat(Niveau.OK, f"dernier passage réussi le {date}", court, jours=round(jours, 2))
 
 
 DERNIER_PASSAGE = declarer(
