@@ -114,13 +114,21 @@ def retour_arriere(
     etape = "connexion"
     try:
         with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
-            etape = "calcul"
-            comp = comparer(prep, session.running(), sauvegarde)
-            # secret lines cannot come back from a redacted backup: they are left as they are
-            lignes = [ligne for ligne in comp.remediation if MASQUE not in ligne]
-            ignorees = len(comp.remediation) - len(lignes)
-            etape = "envoi"
-            session.pousser(lignes)
+            lignes: list[str] = []
+            ignorees = 0
+            # up to three passes: a platform may need an object before a reference to it (ProCurve:
+            # the VLAN before the port joins it), which hier_config's order does not always give
+            for _passe in range(3):
+                etape = "calcul"
+                comp = comparer(prep, session.running(), sauvegarde)
+                # secret lines cannot come back from a redacted backup: they are left as they are
+                a_envoyer = [ligne for ligne in comp.remediation if MASQUE not in ligne]
+                ignorees = len(comp.remediation) - len(a_envoyer)
+                if not a_envoyer:
+                    break
+                etape = "envoi"
+                session.pousser(a_envoyer)
+                lignes += a_envoyer
             etape = "verification"
             reste = [
                 ligne

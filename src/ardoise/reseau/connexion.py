@@ -120,14 +120,15 @@ class Session:
                 if p.fin_config:
                     corps = [*corps, p.fin_config]
                 sortie += self._cx.send_config_set(
-                    corps, read_timeout=self.delai_lecture, error_pattern=p.erreur, cmd_verify=False
+                    corps, read_timeout=self.delai_lecture, error_pattern=p.erreur, cmd_verify=True
                 )
-            for ligne in hostname:  # the prompt changes: re-learn it afterwards
-                sortie += self._cx.send_config_set(
-                    [ligne], read_timeout=self.delai_lecture, cmd_verify=False, exit_config_mode=False
+            for ligne in hostname:  # the prompt changes: wait for the new one, then re-learn it
+                nouveau = ligne.split(None, 1)[1].strip().strip('"')
+                self._cx.config_mode()
+                self._cx.write_channel(f"{ligne.strip()}\nend\n")
+                sortie += self._cx.read_until_pattern(
+                    pattern=rf"{re.escape(nouveau)}#\s*$", read_timeout=self.delai_lecture
                 )
-                self._cx.write_channel("end\n")
-                sortie += self._cx.read_until_pattern(pattern=r"#", read_timeout=self.delai_lecture)
                 self._cx.set_base_prompt()
         except Exception as e:
             raise ErreurApplication(f"envoi interrompu : {_raison(e)}") from None

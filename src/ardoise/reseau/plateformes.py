@@ -132,7 +132,7 @@ PLATEFORMES: dict[str, Plateforme] = {
             (r"^vlan ", r"^(no )?ip address"),
             (r"^banner motd",),
         ),  # fmt: skip
-        vlans_textfsm={"id": "vlan_id", "nom": "name"},
+        vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
     ),
     "aruba_aoscx": Plateforme(
         nom="aruba_aoscx",

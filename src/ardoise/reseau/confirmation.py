@@ -1,0 +1,182 @@
+"""Pending changes and the toolkit-side timer that rolls them back unless ``reseau confirmer`` comes in time.
+
+PID 1 is not always systemd (containers, the lab host), so no ``systemd-run --on-active``: a small detached
+worker (``python -m ardoise.reseau.confirmation DOSSIER``, own session via ``setsid``, stdin/stdout closed,
+log in ``DOSSIER/minuteur.log``) watches the state files and exits when none is left.
+
+State, one JSON file per switch in ``DOSSIER`` (``$ARDOISE_RESEAU_ETAT`` or ``var/ardoise/reseau/en-attente``):
+device, school, deadline, backup version, perimeter, inventory, backup store, results store, access override.
+Robustness:
+
+* every read-modify of a state file happens under ``flock`` on ``<switch>.lock``: ``confirmer`` and the timer
+  never both win; the file is removed by whoever acted;
+* one worker per directory (``flock`` on ``minuteur.lock``); every ``ardoise reseau`` command restarts it if
+  pending changes exist and no worker holds the lock (after a reboot, a kill…), and an expired change is then
+  rolled back at once;
+* the rollback is the same :func:`ardoise.reseau.application.retour_arriere` as for a failed push, toward the
+  committed backup; the outcome is journaled in the results store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+VARIABLE_ETAT = "ARDOISE_RESEAU_ETAT"
+journal = logging.getLogger("ardoise.reseau.confirmation")
+
+
+def dossier_par_defaut() -> Path:
+    if os.environ.get(VARIABLE_ETAT):
+        return Path(os.environ[VARIABLE_ETAT])
+    return Path.cwd() / "var" / "ardoise" / "reseau" / "en-attente"
+
+
+@contextlib.contextmanager
+def verrou(chemin: Path, bloquant: bool = True) -> Iterator[bool]:
+    chemin.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(chemin, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if bloquant else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def ecrire_attente(dossier: Path, etat: dict) -> Path:
+    """Record a pending change (atomically)."""
+    dossier.mkdir(parents=True, exist_ok=True)
+    chemin = dossier / f"{etat['nom']}.json"
+    with verrou(dossier / f"{etat['nom']}.lock"):
+        temporaire = chemin.with_suffix(".tmp")
+        temporaire.write_text(json.dumps(etat, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(temporaire, chemin)
+    return chemin
+
+
+def en_attente(dossier: Path) -> list[dict]:
+    etats = []
+    for chemin in sorted(dossier.glob("*.json")) if dossier.is_dir() else []:
+        try:
+            etats.append(json.loads(chemin.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return etats
+
+
+def prendre(dossier: Path, nom: str) -> dict | None:
+    """Take (read and remove) a pending change under its lock; None if someone else already acted."""
+    chemin = dossier / f"{nom}.json"
+    with verrou(dossier / f"{nom}.lock"):
+        if not chemin.exists():
+            return None
+        etat = json.loads(chemin.read_text(encoding="utf-8"))
+        chemin.unlink()
+        return etat
+
+
+def demarrer_minuteur(dossier: Path) -> bool:
+    """Start the detached worker unless one already runs for ``dossier``; True if started."""
+    dossier.mkdir(parents=True, exist_ok=True)
+    with verrou(dossier / "minuteur.lock", bloquant=False) as libre:
+        if not libre:
+            return False
+    journal_fichier = open(dossier / "minuteur.log", "a", encoding="utf-8")  # noqa: SIM115 (given to the child)
+    with journal_fichier:
+        subprocess.Popen(
+            [sys.executable, "-m", "ardoise.reseau.confirmation", str(dossier)],
+            stdin=subprocess.DEVNULL, stdout=journal_fichier, stderr=journal_fichier,
+            start_new_session=True, close_fds=True, cwd=str(dossier), env=dict(os.environ),
+        )  # fmt: skip
+    return True
+
+
+def relancer_si_besoin(dossier: Path | None = None) -> None:
+    """Called by every ``ardoise reseau`` command: a pending change always has a live timer."""
+    dossier = dossier or dossier_par_defaut()
+    if en_attente(dossier):
+        demarrer_minuteur(dossier)
+
+
+def annuler(etat: dict, raison: str) -> dict:
+    """Roll a pending change back to its backup; returns a summary (never raises)."""
+    from ardoise.inventaire.chargeur import charger
+    from ardoise.reseau.application import retour_arriere
+    from ardoise.reseau.execution import Contexte
+    from ardoise.reseau.plateformes import Perimetre
+    from ardoise.reseau.rendu import Cible
+    from ardoise.reseau.sauvegarde import Depot
+
+    try:
+        t = charger(Path(etat["inventaire"]))
+        ecole = t.ecole(etat["uai"])
+        commutateur = next(c for c in ecole.modele.commutateurs if c.nom == etat["nom"])
+        cible = Cible(ecole, commutateur)
+        ctx = Contexte(t, Perimetre(etat["perimetre"]), Depot(Path(etat["depot"])),
+                       fichier_acces=Path(etat["acces"]) if etat.get("acces") else None,
+                       delai=etat.get("delai", 10.0), delai_lecture=etat.get("delai_lecture", 20.0))  # fmt: skip
+        ctx.charger_secrets([cible])
+        texte = ctx.depot.lire(etat["relatif"], etat["sauvegarde"])
+        r = retour_arriere(ctx, cible, texte, etat["sauvegarde"], motif=raison, enregistrer=True)
+        resume = {"resultat": "retour_arriere" if r.statut.value == "ok" else "echec", "raison": r.raison,
+                  "diff": r.diff, "etape": r.etape}  # fmt: skip
+    except Exception as e:  # the timer must survive anything and say why
+        resume = {"resultat": "echec", "raison": f"retour arrière impossible : {type(e).__name__} : {e}"}
+    _journaliser(etat, "reseau.retour_arriere", resume)
+    return resume
+
+
+def _journaliser(etat: dict, action: str, details: dict) -> None:
+    try:
+        from ardoise.resultats.magasin import Magasin
+
+        Magasin(etat.get("magasin")).journaliser(
+            action, details.get("resultat", "ok"), cible=etat["nom"], commune=etat.get("commune"),
+            details={**details, "uai": etat.get("uai"), "sauvegarde": etat.get("sauvegarde")},
+            qui=etat.get("qui"),
+        )  # fmt: skip
+    except Exception as e:
+        journal.warning("%s : journalisation impossible (%s)", etat.get("nom"), e)
+
+
+def boucle(dossier: Path, intervalle: float = 0.25) -> int:
+    """The worker: roll back every expired pending change, exit when nothing is pending."""
+    while True:
+        with verrou(dossier / "minuteur.lock", bloquant=False) as libre:
+            if not libre:
+                return 0  # another worker is on duty
+            while etats := en_attente(dossier):
+                maintenant = time.time()
+                for etat in etats:
+                    if etat.get("echeance", 0) <= maintenant:
+                        pris = prendre(dossier, etat["nom"])
+                        if pris is not None:
+                            resume = annuler(pris, "non confirmé dans le délai")
+                            print(f"{time.strftime('%F %T')} {pris['nom']} : {resume['resultat']} : "
+                                  f"{resume['raison']}", flush=True)  # fmt: skip
+                time.sleep(intervalle)
+        # lock released: a change written meanwhile saw the lock taken and counts on us
+        if not en_attente(dossier):
+            return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    return boucle(Path(argv[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
