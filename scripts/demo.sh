@@ -32,6 +32,17 @@ ardoise tablettes ipad certificat-demo --sortie sortie/tablettes/certificat-demo
 ardoise tablettes ipad profil --ecole 0331101T --sortie sortie/tablettes \
     --signer sortie/tablettes/certificat-demo/signature-demo.crt --cle sortie/tablettes/certificat-demo/signature-demo.key
 
+etape "5 ter. Le parc : un spare remplace un PC en panne (sur une COPIE du territoire), plan de renouvellement"
+parc_tmp="$(mktemp -d)"
+cp -r inventaire profils_terminaux "$parc_tmp"/
+ardoise parc remplacer pc-les-pins-03 --par pc-les-pins-09 --symptome "ne s'allume plus" \
+    --inventaire "$parc_tmp/inventaire" --base "sqlite:///$parc_tmp/resultats.sqlite" --sans-glpi
+ardoise parc historique pc-les-pins-03 --inventaire "$parc_tmp/inventaire" --base "sqlite:///$parc_tmp/resultats.sqlite" --format table
+rm -rf "$parc_tmp"
+ardoise parc renouvellement --commune bellerive --format table --base "sqlite:///$PWD/sortie/parc.sqlite"
+ardoise parc renouvellement --commune bellerive --sortie sortie/renouvellement-bellerive.html --base "sqlite:///$PWD/sortie/parc.sqlite"
+ardoise parc renouvellement --commune bellerive --format csv --sortie sortie/renouvellement-bellerive.csv --base "sqlite:///$PWD/sortie/parc.sqlite"
+
 etape "6. Le labo : l'école virtuelle Jean-Jaurès (vrais hôtes dans des espaces de noms réseau)"
 ardoise labo arreter -q >/dev/null 2>&1 || true
 ardoise labo demarrer --postes 3 --format table
