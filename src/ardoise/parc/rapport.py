@@ -72,8 +72,8 @@ def graphique_annees(plan: Plan) -> Markup:
     for type_ in COULEURS:
         if any(type_ in a.par_type for a in plan.annees):
             morceaux.append(f'<rect x="{x}" y="{h + 14}" width="10" height="10" fill="{COULEURS[type_]}"/>')
-            morceaux.append(_t(x + 14, h + 23, LIBELLES[type_], font_size="10"))
-            x += 20 + 5.6 * len(LIBELLES[type_])
+            morceaux.append(_t(x + 14, h + 23, LIBELLES[type_], font_size="9"))
+            x += 28 + 5.4 * len(LIBELLES[type_])
     morceaux.append("</svg>")
     return Markup("".join(morceaux))
 
