@@ -70,7 +70,11 @@ def _variables_hote(t: Territoire, e: EcoleChargee, eq: Equipement) -> dict[str,
         poste = next(p for p in e.modele.postes if p.nom == eq.nom)
         pe = profil_effectif(t, e, poste)
         v["ardoise_profil"] = pe.profil
-        v["ardoise_applications"] = [a.__dict__ for a in pe.applications]
+        # "flatpak": the install reference is a Flatpak app id (the catalogue has no Debian package for it)
+        v["ardoise_applications"] = [
+            {**a.__dict__, "flatpak": bool(a.installation) and not t.applications[a.id].installation.debian}
+            for a in pe.applications
+        ]
         v["ardoise_parametres"] = {k: val for k, (val, _) in pe.parametres.items()}
     elif eq.type is TypeEquipement.switch:
         c = next(c for c in e.modele.commutateurs if c.nom == eq.nom)
