@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from html import escape
 
@@ -133,6 +134,7 @@ def svg_tendance(points: list[Point], largeur: int = 640, hauteur: int = 130) ->
     maxi = max(p.ok + p.attention + p.critique + p.injoignable for p in points) or 1
     pas = (largeur - marge_g) / len(points)
     barre = max(4.0, min(36.0, pas * 0.7))
+    etiquette = max(1, math.ceil(70 / pas))  # a label is ~65 px wide
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {largeur} {hauteur}" width="{largeur}" height="{hauteur}" role="img" aria-label="Tendance des dernières maintenances">'
     ]
@@ -155,7 +157,7 @@ def svg_tendance(points: list[Point], largeur: int = 640, hauteur: int = 130) ->
                 y -= h
                 parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{barre:.1f}" height="{h:.1f}" fill="{COULEURS[cle]}">'
                              f'<title>{p.date.astimezone():%d/%m %H:%M} : {valeur} {cle.lower()}</title></rect>')  # fmt: skip
-        if len(points) <= 12 or i % max(1, len(points) // 8) == 0:
+        if i % etiquette == 0:  # one date label every few bars so labels never overlap
             parts.append(
                 f'<text x="{x + barre / 2:.1f}" y="{hauteur - 8}" font-size="9" text-anchor="middle">{p.date.astimezone():%d/%m %Hh%M}</text>'
             )
