@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,6 +52,10 @@ def serveur_postgresql() -> Iterator[str]:
             time.sleep(0.1)
         yield f"postgresql+psycopg://postgres@/ardoise?host={dossier}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.send_signal(signal.SIGINT)  # "fast" shutdown: pooled client connections are cut
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
         shutil.rmtree(dossier, ignore_errors=True)
