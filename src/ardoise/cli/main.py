@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ardoise import __version__
-from ardoise.cli import inventaire, labo, maintenance, parc, profils, tablettes
+from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes
 from ardoise.cli import reseau as cli_reseau
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(profils.app, name="profils")
 app.add_typer(labo.app, name="labo")
 app.add_typer(tablettes.app, name="tablettes")
 app.add_typer(maintenance.app, name="maintenance")
+app.add_typer(atelier.app, name="atelier")
 app.add_typer(parc.app, name="parc")
 app.add_typer(cli_reseau.app, name="reseau")
 

@@ -1,0 +1,203 @@
+"""Run ``playbooks/atelier.yml`` through ansible-runner and follow each host from Ansible's events.
+
+Per host we keep the current step (role and task), the first failure (step and reason, redacted) and the
+time spent per role. The run's artefacts (events, stdout) go to the batch's folder: they carry only what
+Ansible shows, and tasks with secrets are ``no_log``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ardoise.erreurs import ArdoiseErreur
+from ardoise.secrets import masquer
+
+PLAYBOOK = "playbooks/atelier.yml"
+
+
+def racine_projet() -> Path:
+    """The repository holding ``playbooks/`` and ``roles/`` (``$ARDOISE_RACINE``, else this checkout)."""
+    if os.environ.get("ARDOISE_RACINE"):
+        return Path(os.environ["ARDOISE_RACINE"])
+    return Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class SuiviHote:
+    """Where one host stands in the playbook run."""
+
+    nom: str
+    etape: str = "en attente"
+    echec: bool = False
+    injoignable: bool = False
+    etape_echec: str | None = None
+    raison: str | None = None
+    taches: int = 0
+    changements: int = 0
+    fini: bool = False
+    durees_roles: dict[str, float] = field(default_factory=dict)
+    _debut_tache: float | None = None
+    _role: str | None = None
+
+    def commencer(self, role: str | None, tache: str) -> None:
+        self._clore()
+        self._role, self._debut_tache = role or "playbook", time.monotonic()
+        self.etape = f"{role} : {tache}" if role else tache
+
+    def _clore(self) -> None:
+        if self._debut_tache is not None and self._role:
+            d = time.monotonic() - self._debut_tache
+            self.durees_roles[self._role] = self.durees_roles.get(self._role, 0.0) + d
+        self._debut_tache = None
+
+
+@dataclass
+class BilanAnsible:
+    hotes: dict[str, SuiviHote]
+    code: int
+    statut: str
+    dossier: Path
+    duree_s: float
+
+
+def _raison(res: dict) -> str:
+    if res.get("censored"):
+        return "échec d'une tâche protégée (no_log) : détails masqués"
+    morceaux = [str(res.get("msg") or "")]
+    for cle in ("stderr", "module_stderr", "stdout"):
+        texte = str(res.get(cle) or "").strip()
+        if texte:
+            morceaux.append(texte.splitlines()[-1][:300])
+            break
+    return masquer(" — ".join(m for m in morceaux if m).strip() or "échec sans message")
+
+
+class Suivi:
+    """ansible-runner event handler: per-host state, thread-safe, with a callback on each change."""
+
+    def __init__(self, hotes: list[str], changement: Callable[[SuiviHote], None] | None = None) -> None:
+        self.hotes = {h: SuiviHote(h) for h in hotes}
+        self.changement = changement
+        self._verrou = threading.Lock()
+
+    def __call__(self, evenement: dict) -> bool:
+        donnees = evenement.get("event_data") or {}
+        nom = donnees.get("host") or donnees.get("remote_addr")
+        genre = evenement.get("event", "")
+        if nom not in self.hotes:
+            return True
+        with self._verrou:
+            h = self.hotes[nom]
+            if genre == "runner_on_start":
+                h.commencer(donnees.get("role"), str(donnees.get("task") or "").strip())
+            elif genre in ("runner_on_ok", "runner_on_skipped"):
+                h.taches += 1
+                h.changements += bool((donnees.get("res") or {}).get("changed"))
+            elif genre == "runner_on_failed" and not donnees.get("ignore_errors"):
+                h.echec = True
+                h.etape_echec = h.etape_echec or h.etape
+                h.raison = h.raison or _raison(donnees.get("res") or {})
+                h.etape = f"ÉCHEC — {h.etape}"
+            elif genre == "runner_on_unreachable":
+                h.echec = h.injoignable = True
+                h.etape_echec = h.etape_echec or h.etape
+                h.raison = h.raison or masquer(
+                    "poste injoignable en SSH : " + str((donnees.get("res") or {}).get("msg") or "")
+                )
+                h.etape = f"INJOIGNABLE — {h.etape}"
+            elif genre == "playbook_on_stats":
+                for x in self.hotes.values():
+                    x._clore()
+                    x.fini = True
+                    if not x.echec:
+                        x.etape = "playbook terminé"
+            else:
+                return True
+        if self.changement:
+            self.changement(h)
+        return True
+
+
+def executer(
+    hotes: list[str],
+    inventaire: Path,
+    dossier: Path,
+    parallele: int,
+    variables: dict | None = None,
+    cle: Path | None = None,
+    utilisateur: str | None = None,
+    known_hosts: Path | None = None,
+    changement: Callable[[SuiviHote], None] | None = None,
+) -> BilanAnsible:
+    """Run the workshop playbook on ``hotes`` (``--limit``); never raises for a host's failure."""
+    try:
+        import ansible_runner
+    except ImportError as e:
+        raise ArdoiseErreur(f"ansible-runner absent de l'environnement d'Ardoise ({e})") from None
+    from ardoise.inventaire.coffre import fichier_mot_de_passe
+
+    racine = racine_projet()
+    dossier.mkdir(parents=True, exist_ok=True)
+    # ansible-runner's default inventory: <private_data_dir>/inventory/, here the Ardoise plugin's config
+    (dossier / "inventory").mkdir(exist_ok=True)
+    (dossier / "inventory" / "ardoise.yml").write_text(
+        f"plugin: ardoise\ninventaire: {inventaire.resolve()}\n"
+    )
+    ssh_args = [
+        "-o ControlMaster=auto",
+        "-o ControlPersist=60s",
+        "-o ServerAliveInterval=15",
+        "-o ServerAliveCountMax=4",
+    ]
+    if known_hosts is not None:
+        # first contact recorded during the workshop (accept-new); a CHANGED key is always refused
+        ssh_args += [f"-o UserKnownHostsFile={known_hosts}", "-o StrictHostKeyChecking=accept-new"]
+    env = {
+        "ANSIBLE_CONFIG": str(racine / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(racine / "roles"),
+        "ANSIBLE_INVENTORY_PLUGINS": str(racine / "plugins" / "inventory"),
+        "ANSIBLE_SSH_ARGS": " ".join(ssh_args),
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_TIMEOUT": "20",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ARDOISE_CACHE": os.environ.get("ARDOISE_CACHE", ""),
+    }
+    env = {k: v for k, v in env.items() if v}
+    mdp = fichier_mot_de_passe(racine)
+    if mdp is not None:
+        env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(mdp)
+    options = []
+    if cle is not None:
+        options += ["--private-key", str(cle)]
+    if utilisateur:
+        options += ["-u", utilisateur]
+    suivi = Suivi(hotes, changement)
+    debut = time.monotonic()
+    r = ansible_runner.run(
+        private_data_dir=str(dossier),
+        project_dir=str(racine),
+        playbook=str(racine / PLAYBOOK),
+        limit=",".join(hotes),
+        forks=max(1, parallele),
+        extravars=variables or {},
+        envvars=env,
+        cmdline=" ".join(options) or None,
+        event_handler=suivi,
+        quiet=True,
+        rotate_artifacts=5,
+        suppress_env_files=True,
+    )
+    for h in suivi.hotes.values():
+        if not h.fini and not h.echec and r.status != "successful":
+            h.echec = True
+            h.etape_echec = h.etape
+            h.raison = (
+                h.raison or f"le playbook s'est arrêté ({r.status}, code {r.rc}) avant la fin pour ce poste"
+            )
+    return BilanAnsible(suivi.hotes, int(r.rc or 0), str(r.status), dossier, time.monotonic() - debut)
