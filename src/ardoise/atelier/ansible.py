@@ -89,6 +89,16 @@ class Suivi:
         donnees = evenement.get("event_data") or {}
         nom = donnees.get("host") or donnees.get("remote_addr")
         genre = evenement.get("event", "")
+        if genre == "playbook_on_stats":
+            with self._verrou:
+                for x in self.hotes.values():
+                    x._clore()
+                    x.fini = True
+                    if not x.echec:
+                        x.etape = "playbook terminé"
+                        if self.changement:
+                            self.changement(x)
+            return True
         if nom not in self.hotes:
             return True
         with self._verrou:
@@ -96,9 +106,11 @@ class Suivi:
             if genre == "runner_on_start":
                 h.commencer(donnees.get("role"), str(donnees.get("task") or "").strip())
             elif genre in ("runner_on_ok", "runner_on_skipped"):
+                h._clore()
                 h.taches += 1
                 h.changements += bool((donnees.get("res") or {}).get("changed"))
             elif genre == "runner_on_failed" and not donnees.get("ignore_errors"):
+                h._clore()
                 h.echec = True
                 h.etape_echec = h.etape_echec or h.etape
                 h.raison = h.raison or _raison(donnees.get("res") or {})
@@ -110,12 +122,6 @@ class Suivi:
                     "poste injoignable en SSH : " + str((donnees.get("res") or {}).get("msg") or "")
                 )
                 h.etape = f"INJOIGNABLE — {h.etape}"
-            elif genre == "playbook_on_stats":
-                for x in self.hotes.values():
-                    x._clore()
-                    x.fini = True
-                    if not x.echec:
-                        x.etape = "playbook terminé"
             else:
                 return True
         if self.changement:

@@ -132,9 +132,11 @@ def _connexion(labo: bool, cle, utilisateur, known_hosts, variables):
 
     c = Connexion(cle=cle, utilisateur=utilisateur, known_hosts=known_hosts)
     if labo:
-        from ardoise.atelier.labo import acces
+        from ardoise.atelier.labo import acces, agrandir_disques
+        from ardoise.labo.labo import Labo
 
         a = acces(known_hosts=known_hosts)
+        agrandir_disques(Labo())  # a pupil profile does not fit the lab PCs' default 1 GiB
         c = Connexion(cle=cle or a.cle, utilisateur=utilisateur or a.utilisateur, known_hosts=a.known_hosts,
                       variables=dict(a.variables), postes_labo=a.postes)  # fmt: skip
     for f in variables or ():
