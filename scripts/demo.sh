@@ -60,6 +60,15 @@ ardoise maintenance rapport --ecole "$(lire_etat "e['uai']")" --base "sqlite:///
     --sortie sortie/rapport-maintenance.html
 ardoise maintenance check-nagios --ecole "$(lire_etat "e['uai']")" --base "sqlite:///$PWD/sortie/maintenance.sqlite" || true
 
+etape "6 ter. L'atelier : préparer les PC du labo (vrais paquets par le relais APT, plusieurs minutes) et fiche de livraison"
+# Première connexion retenue pendant l'atelier (accept-new) dans ce known_hosts, stricte ensuite.
+ARDOISE_KNOWN_HOSTS=sortie/known_hosts-labo ardoise atelier preparer --postes "$(lire_etat "','.join(e['hotes'])")" \
+    --labo --parallele 3 --base "sqlite:///$PWD/sortie/atelier.sqlite" --format table || true
+for f in html pdf csv; do
+    ardoise atelier fiche --ecole "$(lire_etat "e['uai']")" --format "$f" --base "sqlite:///$PWD/sortie/atelier.sqlite" \
+        -o "sortie/fiche-livraison.$f"
+done
+
 if [ "${ARDOISE_DEMO_GARDER_LABO:-0}" = "1" ]; then
     echo "Le labo reste démarré ; arrêtez-le avec : .venv/bin/ardoise labo arreter" >&2
 else
