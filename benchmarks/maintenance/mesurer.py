@@ -88,7 +88,7 @@ def plancher(cs: list[Cible], cle: Path, kh: Path) -> float:
     return duree
 
 
-def ansible(cs: list[Cible], cle: Path, kh: Path, dossier: Path, groupe: bool) -> float:
+def ansible(cs: list[Cible], cle: Path, kh: Path, dossier: Path, groupe: bool) -> tuple[float, int]:
     inv = {"all": {"hosts": {c.nom: {"ansible_host": c.adresse, "ansible_port": c.port} for c in cs}, "vars": {
         "ansible_user": "root", "ansible_ssh_private_key_file": str(cle), "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={kh} -o StrictHostKeyChecking=yes"}}}  # fmt: skip
@@ -142,14 +142,18 @@ def main() -> None:
               f"parallélisme {PARALLELE}", file=sys.stderr)  # fmt: skip
         plancher(cs[:2], b.cle, b.known_hosts)  # warm the device-side apt cache once for every tool
         mesures = {}
-        mesures["ardoise"] = ardoise(cs, b.cle, b.known_hosts, f"sqlite:///{dossier}/bench.sqlite")
-        mesures["plancher"] = plancher(cs, b.cle, b.known_hosts)
-        mesures["ardoise_2"] = ardoise(cs, b.cle, b.known_hosts, f"sqlite:///{dossier}/bench.sqlite")
-        mesures["plancher_2"] = plancher(cs, b.cle, b.known_hosts)
-        mesures["ansible_groupe"], _ = ansible(cs, b.cle, b.known_hosts, dossier, groupe=True)
-        mesures["ansible_playbook"], n_taches = ansible(cs, b.cle, b.known_hosts, dossier, groupe=False)
-        for k, v in mesures.items():
-            print(f"{k:18s} {v:8.2f} s", file=sys.stderr)
+
+        def noter(cle: str, duree: float) -> None:
+            mesures[cle] = duree
+            print(f"{cle:18s} {duree:8.2f} s", file=sys.stderr, flush=True)
+
+        noter("ardoise", ardoise(cs, b.cle, b.known_hosts, f"sqlite:///{dossier}/bench.sqlite"))
+        noter("plancher", plancher(cs, b.cle, b.known_hosts))
+        noter("ardoise_2", ardoise(cs, b.cle, b.known_hosts, f"sqlite:///{dossier}/bench.sqlite"))
+        noter("plancher_2", plancher(cs, b.cle, b.known_hosts))
+        noter("ansible_groupe", ansible(cs, b.cle, b.known_hosts, dossier, groupe=True)[0])
+        duree, n_taches = ansible(cs, b.cle, b.known_hosts, dossier, groupe=False)
+        noter("ansible_playbook", duree)
         par = max(1, a.virtuels // a.hotes)
         enfant = subprocess.run([sys.executable, __file__, "--enfant-memoire", json.dumps({
             "adresses": b.adresses, "cle": str(b.cle), "kh": str(b.known_hosts),
