@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -57,24 +58,45 @@ def charger(racine: Path, cache: Path, *ecoles: str) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def _proc(pid: int) -> tuple[float, float]:
+    """(CPU seconds, peak RSS in MB) of a running process, from /proc."""
+    champs = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(champs[11]) + int(champs[12])) / os.sysconf("SC_CLK_TCK")
+    hwm = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return cpu, int(hwm[1]) / 1024 if hwm else 0.0
+
+
 def temps_v(commande: list[str], env: dict, cwd: Path, limite: float | None = None) -> dict:
-    """Run under ``/usr/bin/time -v``: wall, CPU and peak RSS of the command (None if capped)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as rapport:
+    """Run under ``/usr/bin/time -v``: wall, CPU and peak RSS of the command.
+
+    Past ``limite`` seconds the command is killed (its whole process group) and the CPU time and
+    peak RSS reached so far are returned with ``plafond``.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as rapport, tempfile.TemporaryFile() as sortie:
         debut = time.perf_counter()
+        p = subprocess.Popen(
+            ["/usr/bin/time", "-v", "-o", rapport.name, *commande],
+            env=env,
+            cwd=cwd,
+            stdout=sortie,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         try:
-            r = subprocess.run(
-                ["/usr/bin/time", "-v", "-o", rapport.name, *commande],
-                env=env,
-                cwd=cwd,
-                capture_output=True,
-                timeout=limite,
-            )
+            _, erreurs = p.communicate(timeout=limite)
         except subprocess.TimeoutExpired:
-            return {"mur": None, "plafond": limite}
+            mur = time.perf_counter() - debut
+            enfants = Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()
+            cpu, rss = _proc(int(enfants[0])) if enfants else (0.0, 0.0)
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            return {"mur": None, "plafond": limite, "mur_ecoule": mur, "cpu": cpu, "rss_mo": rss}
         mur = time.perf_counter() - debut
         texte = Path(rapport.name).read_text()
-    if r.returncode != 0:
-        raise SystemExit(f"échec de {' '.join(commande)} :\n{r.stderr.decode()[-2000:]}")
+        sortie.seek(0)
+        donnees = sortie.read()
+    if p.returncode != 0:
+        raise SystemExit(f"échec de {' '.join(commande)} :\n{erreurs.decode()[-2000:]}")
 
     def champ(nom: str) -> float:
         return float(re.search(rf"{re.escape(nom)}: ([\d.]+)", texte)[1])
@@ -83,8 +105,8 @@ def temps_v(commande: list[str], env: dict, cwd: Path, limite: float | None = No
         "mur": mur,
         "cpu": champ("User time (seconds)") + champ("System time (seconds)"),
         "rss_mo": champ("Maximum resident set size (kbytes)") / 1024,
-        "sortie": len(r.stdout),
-        "hotes": len(json.loads(r.stdout)["_meta"]["hostvars"]),
+        "sortie": len(donnees),
+        "hotes": len(json.loads(donnees)["_meta"]["hostvars"]),
     }
 
 
@@ -137,7 +159,10 @@ def ancre(racine: Path, cache: Path, fichier: Path) -> int:
 
 def ligne(nom: str, mesure: dict, cible_s: float | None = None, cible_mo: float | None = None) -> str:
     if mesure.get("mur") is None:
-        return f"  {nom:<48} non mesuré : plafond de {mesure['plafond']:.0f} s atteint"
+        return (
+            f"  {nom:<48} > {mesure['plafond']:.0f} s (plafond atteint, arrêté) ; à l'arrêt : CPU"
+            f" {mesure['cpu']:.1f} s, pic RSS {mesure['rss_mo']:.0f} Mo"
+        )
     texte = f"  {nom:<48} {mesure['mur']:7.2f} s (CPU {mesure['cpu']:6.2f} s)"
     if "rss_mo" in mesure:
         texte += f"  pic RSS {mesure['rss_mo']:6.0f} Mo"
