@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bac_inventaire import DEPOT, Bac
+from tests.unit.inventaire.bac_inventaire import DEPOT, Bac
 
 
 @pytest.fixture

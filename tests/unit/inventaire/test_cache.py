@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bac_inventaire import JEAN_JAURES, Bac, profil
+from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, Bac, profil
 
 from ardoise.erreurs import ErreurManifeste
 from ardoise.inventaire.cache import charger_avec_cache, dossier_cache_defaut

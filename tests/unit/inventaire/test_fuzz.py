@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bac_inventaire import CATALOGUE, DEPOT, JEAN_JAURES, TERRITOIRE, TILLEULS, profil
+from tests.unit.inventaire.bac_inventaire import CATALOGUE, DEPOT, JEAN_JAURES, TERRITOIRE, TILLEULS, profil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from bac_inventaire import DEPOT, JEAN_JAURES, Bac
-from test_cache import dossier_lecture_seule  # noqa: F401 - fixture
+from tests.unit.inventaire.bac_inventaire import DEPOT, JEAN_JAURES, Bac
+from tests.unit.inventaire.test_cache import dossier_lecture_seule  # noqa: F401 - fixture
 
 from ardoise.inventaire.coffre import textes_chiffres
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from bac_inventaire import (
+from tests.unit.inventaire.bac_inventaire import (
     CATALOGUE,
     DEPOT,
     JEAN_JAURES,

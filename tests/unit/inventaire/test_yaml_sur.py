@@ -15,7 +15,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from bac_inventaire import JEAN_JAURES, TERRITOIRE, Bac, unique
+from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, TERRITOIRE, Bac, unique
 
 from ardoise.erreurs import ErreurManifeste
 from ardoise.inventaire.chargeur import charger
