@@ -7,6 +7,7 @@ import typer
 from ardoise import __version__
 from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes
 from ardoise.cli import reseau as cli_reseau
+from ardoise.cli import wifi
 
 app = typer.Typer(
     name="ardoise",
@@ -24,6 +25,7 @@ app.add_typer(maintenance.app, name="maintenance")
 app.add_typer(atelier.app, name="atelier")
 app.add_typer(parc.app, name="parc")
 app.add_typer(cli_reseau.app, name="reseau")
+app.add_typer(wifi.app, name="wifi")
 
 
 def _version(valeur: bool) -> None:
