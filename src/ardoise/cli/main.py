@@ -5,9 +5,8 @@ from __future__ import annotations
 import typer
 
 from ardoise import __version__
-from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes
+from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes, wifi
 from ardoise.cli import reseau as cli_reseau
-from ardoise.cli import wifi
 
 app = typer.Typer(
     name="ardoise",
