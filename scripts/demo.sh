@@ -69,6 +69,15 @@ for f in html pdf csv; do
         -o "sortie/fiche-livraison.$f"
 done
 
+etape "6 quater. Le réseau : diff des commutateurs du labo de Jean-Jaurès, application confirmée, Wi-Fi"
+# Sauvegardes, changements en attente et base de résultats de la démonstration dans sortie/
+export ARDOISE_RESEAU_SAUVEGARDES="$PWD/sortie/reseau/sauvegardes" ARDOISE_RESEAU_ETAT="$PWD/sortie/reseau/en-attente"
+ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau diff --ecole 0331101T --perimetre commutation --format table
+ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau appliquer --ecole 0331101T --perimetre commutation \
+    --confirmer-dans 2m --format table
+ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau confirmer --ecole 0331101T --format table
+ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise wifi generer --ecole 0331101T --sortie sortie/wifi --format table
+
 if [ "${ARDOISE_DEMO_GARDER_LABO:-0}" = "1" ]; then
     echo "Le labo reste démarré ; arrêtez-le avec : .venv/bin/ardoise labo arreter" >&2
 else
