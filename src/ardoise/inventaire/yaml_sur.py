@@ -203,8 +203,12 @@ def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> Documen
         ligne.strip() == "" or ligne.lstrip().startswith("#") for ligne in texte.splitlines()
     ):
         raise ErreurYaml(chemin, "fichier vide", "complétez le manifeste ou supprimez ce fichier")
+    retrait_max = indicateurs_max = 0
     for n, ligne in enumerate(texte.splitlines(), start=1):
         debut = ligne[: len(ligne) - len(ligne.lstrip(" \t"))]
+        retrait_max = max(retrait_max, len(debut))
+        if "- " in ligne or "? " in ligne:
+            indicateurs_max = max(indicateurs_max, ligne.count("- ") + ligne.count("? "))
         if "\t" in debut:
             raise ErreurYaml(
                 chemin,
@@ -214,7 +218,10 @@ def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> Documen
                 debut.index("\t") + 1,
             )
     try:
-        _verifier_profondeur(chemin, texte)
+        # Nesting needs a flow opener, more indentation or a "- "/"? " indicator on the line: when
+        # their sum cannot reach the limit, the (costly) event pass is not needed.
+        if texte.count("[") + texte.count("{") + retrait_max + indicateurs_max + 1 > PROFONDEUR_MAX:
+            _verifier_profondeur(chemin, texte)
         racine = yaml.compose(texte, Loader=_Chargeur)
     except yaml.MarkedYAMLError as e:
         raise _traduire(chemin, e) from None
@@ -235,7 +242,7 @@ def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> Documen
     except yaml.YAMLError:
         raise ErreurYaml(chemin, "YAML invalide", _CORRECTION_SYNTAXE) from None
     constructeur = _Constructeur(chemin, vault_permis)
-    if racine is not None:
+    if racine is not None and "*" in texte:  # without aliases the size is bounded by the file's
         constructeur.mesurer(racine, 0, {}, set())
     donnees = constructeur.construire(racine, 0)
     return DocumentYaml(chemin, donnees, texte)
