@@ -68,11 +68,16 @@ class BilanAnsible:
 def _raison(res: dict) -> str:
     if res.get("censored"):
         return "échec d'une tâche protégée (no_log) : détails masqués"
-    morceaux = [str(res.get("msg") or "")]
+    msg = str(res.get("msg") or "").strip()
+    morceaux = [msg if len(msg) <= 300 else msg[:300] + "…"]
     for cle in ("stderr", "module_stderr", "stdout"):
         texte = str(res.get(cle) or "").strip()
         if texte:
-            morceaux.append(texte.splitlines()[-1][:300])
+            lignes = texte.splitlines()
+            erreur = next(
+                (ligne for ligne in lignes if ligne.startswith(("E:", "ERROR", "fatal"))), lignes[-1]
+            )
+            morceaux.append(erreur[:300])
             break
     return masquer(" — ".join(m for m in morceaux if m).strip() or "échec sans message")
 
