@@ -100,9 +100,10 @@ def donnees_fiche(t: Territoire, uai: str, magasin: Magasin) -> DonneesFiche:
         raise ErreurUsage(f"aucun poste de l'école {ecole.uai} n'est passé à l'atelier : rien à livrer")
     syndicat = t.syndicat
     m = ecole.modele
-    adresse = getattr(m, "adresse", None) or ""
+    a = m.adresse
+    adresse = f"{a.rue}, {a.code_postal} {a.ville}" if a else ""
     donnees = DonneesFiche(
-        uai=ecole.uai, ecole=ecole.nom, adresse=str(adresse), commune=getattr(commune, "nom", ecole.commune),
+        uai=ecole.uai, ecole=ecole.nom, adresse=adresse, commune=getattr(commune, "nom", ecole.commune),
         syndicat=syndicat.nom, syndicat_contact=" — ".join(x for x in (syndicat.telephone, syndicat.courriel) if x),
         date=dt.date.today().strftime("%d/%m/%Y"),
     )  # fmt: skip

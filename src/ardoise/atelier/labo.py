@@ -15,7 +15,7 @@ from ardoise.erreurs import ArdoiseErreur
 
 # The pupil profile of the example (Firefox ESR, LibreOffice, VLC, GCompris, Tux Paint, Tux Math) installs
 # ~1.7 GB on a minimal Debian: a lab PC's 1 GiB disk does not hold it.
-DISQUE_ATELIER = "3G"
+DISQUE_ATELIER = "4G"
 
 
 @dataclass(frozen=True)
