@@ -42,6 +42,7 @@ def acces(etat: dict | None = None, known_hosts: Path | None = None) -> AccesLab
     variables = {
         "ardoise_proxy_client_apt": a["proxy_apt"],
         "ardoise_antivirus_miroir": a["signatures_clamav"],
+        "ardoise_antivirus_freshclam": False,
         "ardoise_antivirus_signatures_locales": [a["signatures_clamav"].rstrip("/") + "/ardoise-eicar.hdb"],
     }
     return AccesLabo(Path(a["cle_ssh"]), a["technicien"], kh, variables, tuple(etat.get("hotes", {})))
