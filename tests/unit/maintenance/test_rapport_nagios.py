@@ -182,3 +182,26 @@ def test_rafraichir_reproduit_le_fichier_livre(tmp_path):
     livre = planification.Calendrier.charger()
     neuf = planification.Calendrier.charger(planification.rafraichir(tmp_path / "v.csv"))
     assert neuf.periodes == livre.periodes
+
+
+# -- the CLI's own entry point ------------------------------------------------------------
+def test_cli_rapport_et_erreur_d_usage(magasin, tmp_path):
+    env = {**os.environ, "ARDOISE_BASE": magasin.url, "ARDOISE_INVENTAIRE": str(RACINE / "inventaire")}
+    r = subprocess.run([ARDOISE, "maintenance", "lancer", "--ecole", UAI, "--verifications", "disque,dique"],
+                       capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert (
+        r.returncode == 2
+        and "vérification(s) inconnue(s) : dique" in r.stderr
+        and "Traceback" not in r.stderr
+    )
+    sortie = tmp_path / "r.html"
+    r = subprocess.run([ARDOISE, "maintenance", "rapport", "--commune", "bellerive", "--sortie", str(sortie)],
+                       capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert r.returncode == 0 and "rapport écrit" in r.stderr and "<svg" in sortie.read_text()
+    r = subprocess.run([ARDOISE, "maintenance", "rapport", "--ecole", UAI, "--format", "csv", "--depuis", "01/01/2020"],
+                       capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert r.returncode == 0 and r.stdout.startswith("uai;commune;appareil;statut")
+    r = subprocess.run(
+        [ARDOISE, "maintenance", "rapport", "--depuis", "hier"], capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 2 and "JJ/MM/AAAA" in r.stderr
