@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ardoise.cli.commun import (
+    OptBase,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -41,11 +42,6 @@ OptLot = Annotated[
 OptParallele = Annotated[
     int, typer.Option("--parallele", min=1, max=200, help="Postes préparés en même temps.")
 ]
-OptBase = Annotated[
-    str | None,
-    typer.Option("--base", envvar="ARDOISE_BASE", help="Base de résultats (URL SQLAlchemy ; défaut : fichier SQLite).",
-                 show_default=False),
-]  # fmt: skip
 OptCle = Annotated[
     Path | None,
     typer.Option(

@@ -51,6 +51,11 @@ OptFormat = Annotated[
 ]
 OptVerbeux = Annotated[int, typer.Option("-v", "--verbeux", count=True, help="Plus de détails sur stderr.")]
 OptSilencieux = Annotated[bool, typer.Option("-q", "--silencieux", help="Seulement les erreurs sur stderr.")]
+OptBase = Annotated[
+    str | None,
+    typer.Option("--base", envvar="ARDOISE_BASE", help="Base de résultats (URL SQLAlchemy ; défaut : fichier SQLite).",
+                 show_default=False),
+]  # fmt: skip
 
 
 def configurer_journal(verbeux: int = 0, silencieux: bool = False) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ardoise.cli.commun import (
+    OptBase,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -33,11 +34,6 @@ OptCommune = Annotated[
     list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
 ]
 OptEcole = Annotated[list[str] | None, typer.Option("--ecole", help="École (UAI).")]
-OptBase = Annotated[
-    str | None,
-    typer.Option("--base", envvar="ARDOISE_BASE", help="Base de résultats (URL SQLAlchemy ; défaut : fichier SQLite).",
-                 show_default=False),
-]  # fmt: skip
 
 COLONNES_BILAN = [
     "uai",

@@ -12,6 +12,7 @@ import typer
 
 from ardoise.cli.commun import (
     Format,
+    OptBase,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -36,11 +37,6 @@ app.add_typer(incident_app, name="incident")
 OptCommune = Annotated[
     list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
 ]
-OptBase = Annotated[
-    str | None,
-    typer.Option("--base", envvar="ARDOISE_BASE", help="Base de résultats (URL SQLAlchemy ; défaut : fichier SQLite).",
-                 show_default=False),
-]  # fmt: skip
 OptSansGlpi = Annotated[
     bool, typer.Option("--sans-glpi", help="Ne pas envoyer à GLPI, même s'il est configuré.")
 ]
