@@ -19,7 +19,8 @@ from ardoise.cli.commun import (
     format_effectif,
     territoire,
 )
-from ardoise.profils.resolution import chaine, resoudre as resoudre_profil, types_profil
+from ardoise.profils.resolution import chaine, types_profil
+from ardoise.profils.resolution import resoudre as resoudre_profil
 
 app = typer.Typer(help="Les profils de terminaux et le catalogue d'applications.", no_args_is_help=True)
 
