@@ -83,12 +83,13 @@ def _variables_hote(t: Territoire, e: EcoleChargee, eq: Equipement) -> dict[str,
     return v
 
 
-def vers_ansible(t: Territoire, selection: Selection = Selection(), coffre: dict | None = None) -> dict:
+def vers_ansible(t: Territoire, selection: Selection | None = None, coffre: dict | None = None) -> dict:
     """The ``ansible-inventory --list`` JSON structure (``_meta.hostvars`` included).
 
     ``coffre`` maps secret names to their encrypted form as the caller's Ansible wants it
     (``{"__ansible_vault": ciphertext}`` for JSON); it becomes ``all.vars.ardoise_coffre``.
     """
+    selection = selection or Selection()
     groupes: dict[str, dict] = {}
     hostvars: dict[str, dict] = {}
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from tests.unit.inventaire.bac_inventaire import DEPOT, Bac
 
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, Bac, profil
 
 from ardoise.erreurs import ErreurManifeste
 from ardoise.inventaire.cache import charger_avec_cache, dossier_cache_defaut
 from ardoise.inventaire.chargeur import charger
+from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, Bac, profil
 
 
 @pytest.fixture

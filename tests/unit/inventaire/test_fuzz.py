@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.unit.inventaire.bac_inventaire import CATALOGUE, DEPOT, JEAN_JAURES, TERRITOIRE, TILLEULS, profil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ardoise.inventaire.chargeur import valider
+from tests.unit.inventaire.bac_inventaire import CATALOGUE, DEPOT, JEAN_JAURES, TERRITOIRE, TILLEULS, profil
 
 EXEMPLES = int(os.environ.get("ARDOISE_FUZZ_EXEMPLES", "60"))
 FICHIERS = [

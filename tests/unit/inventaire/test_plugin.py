@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.unit.inventaire.bac_inventaire import DEPOT, JEAN_JAURES, Bac
-from tests.unit.inventaire.test_cache import dossier_lecture_seule  # noqa: F401 - fixture
 
 from ardoise.inventaire.coffre import textes_chiffres
+from tests.unit.inventaire.bac_inventaire import DEPOT, JEAN_JAURES, Bac
+from tests.unit.inventaire.test_cache import dossier_lecture_seule  # noqa: F401 - fixture
 
 BIN = Path(sys.executable).parent
 PC = "pc-jean-jaures-03"  # Debian PC, profile pc-eleve, VLAN 10 (pédagogique), school 0331101T

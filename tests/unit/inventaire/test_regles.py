@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
+from ardoise.erreurs import ErreurUsage
+from ardoise.inventaire.chargeur import valider
+from ardoise.inventaire.problemes import Probleme
+from ardoise.profils.resolution import resoudre
 from tests.unit.inventaire.bac_inventaire import (
     CATALOGUE,
     DEPOT,
@@ -21,11 +26,6 @@ from tests.unit.inventaire.bac_inventaire import (
     profil,
     unique,
 )
-
-from ardoise.erreurs import ErreurUsage
-from ardoise.inventaire.chargeur import valider
-from ardoise.inventaire.problemes import Probleme
-from ardoise.profils.resolution import resoudre
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, TERRITOIRE, Bac, unique
 
 from ardoise.erreurs import ErreurManifeste
 from ardoise.inventaire.chargeur import charger
 from ardoise.inventaire.yaml_sur import PROFONDEUR_MAX, TAILLE_MAX, ErreurYaml, lire_texte
+from tests.unit.inventaire.bac_inventaire import JEAN_JAURES, TERRITOIRE, Bac, unique
 
 ANGLAIS = ("found", "expected", "while ", "could not", "not allowed", "Input should", "unacceptable")
 
