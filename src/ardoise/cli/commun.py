@@ -51,6 +51,10 @@ OptFormat = Annotated[
 ]
 OptVerbeux = Annotated[int, typer.Option("-v", "--verbeux", count=True, help="Plus de détails sur stderr.")]
 OptSilencieux = Annotated[bool, typer.Option("-q", "--silencieux", help="Seulement les erreurs sur stderr.")]
+OptCommune = Annotated[
+    list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
+]
+OptEcole = Annotated[list[str] | None, typer.Option("--ecole", help="École (UAI).")]
 OptBase = Annotated[
     str | None,
     typer.Option("--base", envvar="ARDOISE_BASE", help="Base de résultats (URL SQLAlchemy ; défaut : fichier SQLite).",
@@ -70,7 +74,16 @@ def configurer_journal(verbeux: int = 0, silencieux: bool = False) -> None:
     )
     racine.addHandler(gestionnaire)
     racine.setLevel(niveau)
-    for bruyant in ("paramiko", "asyncio", "urllib3", "alembic", "asyncssh", "netmiko", "weasyprint", "fontTools"):
+    for bruyant in (
+        "paramiko",
+        "asyncio",
+        "urllib3",
+        "alembic",
+        "asyncssh",
+        "netmiko",
+        "weasyprint",
+        "fontTools",
+    ):
         logging.getLogger(bruyant).setLevel(logging.WARNING)
 
 

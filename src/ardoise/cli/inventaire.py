@@ -13,6 +13,8 @@ from ardoise.cli.commun import (
     CODE_OK,
     CODE_PROBLEMES,
     Format,
+    OptCommune,
+    OptEcole,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -29,10 +31,6 @@ from ardoise.inventaire.selection import Selection
 
 app = typer.Typer(help="Le manifeste du territoire : valider, lister, exporter.", no_args_is_help=True)
 
-OptCommune = Annotated[
-    list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
-]
-OptEcole = Annotated[list[str] | None, typer.Option("--ecole", help="École (UAI).")]
 
 COLONNES_LISTE = [
     "nom",

@@ -13,6 +13,8 @@ import typer
 
 from ardoise.cli.commun import (
     OptBase,
+    OptCommune,
+    OptEcole,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -30,10 +32,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-OptCommune = Annotated[
-    list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
-]
-OptEcole = Annotated[list[str] | None, typer.Option("--ecole", help="École (UAI).")]
 
 COLONNES_BILAN = [
     "uai",

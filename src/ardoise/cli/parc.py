@@ -13,6 +13,7 @@ import typer
 from ardoise.cli.commun import (
     Format,
     OptBase,
+    OptCommune,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -34,9 +35,6 @@ incident_app = typer.Typer(help="Incidents par appareil (garantie constructeur o
                            no_args_is_help=True)  # fmt: skip
 app.add_typer(incident_app, name="incident")
 
-OptCommune = Annotated[
-    list[str] | None, typer.Option("--commune", help="Commune (identifiant ou code INSEE).")
-]
 OptSansGlpi = Annotated[
     bool, typer.Option("--sans-glpi", help="Ne pas envoyer à GLPI, même s'il est configuré.")
 ]

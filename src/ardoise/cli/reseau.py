@@ -13,6 +13,8 @@ import typer
 from ardoise.cli.commun import (
     CODE_PROBLEMES,
     Format,
+    OptCommune,
+    OptEcole,
     OptFormat,
     OptInventaire,
     OptSilencieux,
@@ -33,8 +35,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-OptCommune = Annotated[list[str] | None, typer.Option("--commune", help="Commune (identifiant ou INSEE).")]
-OptEcole = Annotated[list[str] | None, typer.Option("--ecole", help="École (UAI).")]
 OptEquipement = Annotated[list[str] | None, typer.Option("--equipement", help="Commutateur (nom d'hôte).")]
 OptPerimetre = Annotated[
     str,
