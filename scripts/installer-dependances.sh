@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "installer-dependances : lancez « make » en root (sudo -i) : le labo crée des espaces de noms réseau." >&2
     exit 2
 fi
-PAQUETS="python3 python3-venv python3-dev gcc git make libyaml-dev postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils zbar-tools chromium hostapd"
+PAQUETS="python3 python3-venv python3-dev gcc git make libyaml-dev postgresql libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils zbar-tools chromium chromium-driver hostapd nmap iperf3"
 MANQUANTS=""
 for p in $PAQUETS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MANQUANTS="$MANQUANTS $p"
