@@ -1,4 +1,4 @@
-"""The lab every integration test shares: the example territory's first school, started once per session.
+"""The lab every test that needs it shares (integration, fiabilite…): the example territory's first school, started once per session.
 
 Fixtures:
 - ``territoire_exemple``: the validated example territory (``inventaire/``);
@@ -25,7 +25,7 @@ from ardoise.labo.depuis_manifeste import ecole_par_defaut, plan_depuis_ecole
 from ardoise.labo.labo import Labo
 from ardoise.labo.plan import PlanLabo
 
-RACINE = Path(__file__).resolve().parents[2]
+RACINE = Path(__file__).resolve().parents[1]
 
 
 def manque_prerequis_labo() -> str | None:
