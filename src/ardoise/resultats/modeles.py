@@ -160,3 +160,65 @@ class Echange(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
     par: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UtilisateurConsole(Base):
+    """A console account: argon2 hash, one role, the communes it is scoped to, active or disabled."""
+
+    __tablename__ = "console_utilisateurs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifiant: Mapped[str] = mapped_column(String(64), unique=True)
+    nom: Mapped[str | None] = mapped_column(String(128))
+    hachage: Mapped[str] = mapped_column(String(256))  # argon2id, never the password
+    role: Mapped[str] = mapped_column(String(32))
+    communes: Mapped[list[Any]] = mapped_column(default=list)  # commune names; "*" = every commune
+    actif: Mapped[bool] = mapped_column(Boolean, default=True)
+    cree_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    cree_par: Mapped[str | None] = mapped_column(String(128))
+    modifie_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    derniere_connexion: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionConsole(Base):
+    """A server-side console session; only the SHA-256 of the cookie token is stored."""
+
+    __tablename__ = "console_sessions"
+    empreinte: Mapped[str] = mapped_column(String(64), primary_key=True)
+    utilisateur_id: Mapped[int] = mapped_column(ForeignKey("console_utilisateurs.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    cree_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    vu_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    adresse: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_console_sessions_utilisateur", "utilisateur_id"),)
+
+
+class TentativeConnexion(Base):
+    """Failed-login counter for one key (account name or client address), for login throttling."""
+
+    __tablename__ = "console_tentatives"
+    cle: Mapped[str] = mapped_column(String(200), primary_key=True)
+    echecs: Mapped[int] = mapped_column(Integer, default=0)
+    premier_echec: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant)
+    bloque_jusqu_a: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TacheConsole(Base):
+    """An action launched from the console and run in the background (sweep, audit, manifest edit)."""
+
+    __tablename__ = "console_taches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    genre: Mapped[str] = mapped_column(String(32))
+    commune: Mapped[str] = mapped_column(String(64), index=True)
+    uai: Mapped[str | None] = mapped_column(String(8))
+    cible: Mapped[str | None] = mapped_column(String(128))
+    qui: Mapped[str] = mapped_column(String(128))
+    statut: Mapped[str] = mapped_column(
+        String(16), default="en_attente"
+    )  # en_attente, en_cours, termine, echec
+    cree_le: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=maintenant, index=True)
+    fin: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    execution_id: Mapped[int | None] = mapped_column(ForeignKey("executions.id", ondelete="SET NULL"))
+    attendus: Mapped[int] = mapped_column(Integer, default=0)  # hosts expected, for the progress bar
+    message: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
