@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLE := $(VENV)/.installe
 
-.PHONY: demo test installer lint labo-demarrer labo-arreter bench nettoyer
+.PHONY: demo test installer lint labo-demarrer labo-arreter bench nettoyer collection
 
 installer: $(INSTALLE)
 
@@ -40,6 +40,10 @@ labo-arreter: $(INSTALLE)
 bench: $(INSTALLE)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python benchmarks/inventaire/mesurer.py
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python benchmarks/labo.py
+
+# the Ansible collection ardoise.territoire (inventory plugin + roles) for AWX/Semaphore/AAP: sortie/collection/
+collection: $(INSTALLE)
+	$(BIN)/python scripts/collection.py
 
 nettoyer:
 	-$(BIN)/ardoise labo arreter
