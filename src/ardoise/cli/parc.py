@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from ardoise.cli.atelier import OptCle, OptKnownHosts, OptLabo, OptUtilisateur, OptVariables
 from ardoise.cli.commun import (
     Format,
     OptBase,
@@ -92,18 +93,45 @@ def remplacer(
         bool, typer.Option("--essai", help="Montrer la modification du manifeste sans rien écrire.")
     ] = False,
     sans_glpi: OptSansGlpi = False,
+    preparer: Annotated[
+        bool,
+        typer.Option(
+            "--preparer",
+            help="Passer aussitôt le spare à l'atelier : vérifié s'il est déjà prêt, sinon"
+            " préparé (playbook puis liste de contrôle) ; le résultat est noté sur l'échange.",
+        ),
+    ] = False,
+    cle: OptCle = None,
+    known_hosts: OptKnownHosts = None,
+    utilisateur: OptUtilisateur = None,
+    variables: OptVariables = None,
+    labo: OptLabo = False,
     inventaire: OptInventaire = None,
     base: OptBase = None,
     verbeux: OptVerbeux = 0,
     silencieux: OptSilencieux = False,
 ) -> None:
-    """Le spare reprend l'identité du poste (nom, école, salle, profil) ; le poste part en réparation."""
+    """Le spare reprend l'identité du poste (nom, école, salle, profil) ; le poste part en réparation.
+
+    Avec --preparer (options de connexion de « ardoise atelier preparer ») : code de sortie 1 si le spare
+    n'est pas prêt à l'issue de l'atelier.
+    """
     from ardoise.parc.appareils import poste as trouver_poste
     from ardoise.parc.remplacement import preparer_spare
     from ardoise.parc.remplacement import remplacer as faire
 
     t = territoire(inventaire)
     eq, _ = trouver_poste(t, poste)
+    if preparer and not essai:
+        from ardoise.atelier import postes as choix
+
+        try:  # refused now (not a Linux PC, no address), before any change
+            choix.choisir(t, None, (poste,), None)
+        except ErreurUsage:
+            raise ErreurUsage(
+                f"--preparer : « {poste} » ne peut pas passer à l'atelier ({eq.type.value}, système {eq.os}) :"
+                " seuls les PC Linux avec une adresse s'y préparent ; faites l'échange sans --preparer"
+            ) from None
     magasin = None if essai else _magasin(base)
     r = faire(
         t, magasin, poste, par, symptome, essai=essai, glpi=None if essai else _glpi(t, eq.uai, sans_glpi)
@@ -120,8 +148,28 @@ def remplacer(
         f" échange n° {r.echange_id} enregistré.",
         highlight=False,
     )
-    fait, message = preparer_spare(poste, inventaire, base)
-    console_err.print(("" if fait else "[yellow]à faire[/yellow] : ") + message, highlight=False)
+    if not preparer:
+        console_err.print(f"[yellow]à faire[/yellow] : préparer le spare à l'atelier : « {r.preparation} »"
+                          " (--preparer le fait pendant l'échange)", highlight=False)  # fmt: skip
+        return
+    from ardoise.cli.atelier import _connexion, _Vue
+
+    connexion = _connexion(labo, cle, utilisateur, known_hosts, variables)
+    apres = territoire(inventaire)  # the manifest as the swap wrote it
+    with _Vue([poste], silencieux) as vue:
+        p = preparer_spare(apres, magasin, r, connexion, changement=vue)
+    libelle = "vérifié (déjà prêt)" if p.mode == "verification" else "préparé à l'atelier"
+    if p.etat == "pret":
+        console_err.print(
+            f"spare « {poste} » {libelle} : prêt (exécution n° {p.execution_id})", highlight=False
+        )
+        return
+    console_err.print(
+        f"[red]spare « {poste} » non prêt[/red] ({libelle}) : {p.etape or ''} — {p.raison or ''} ;"
+        f" corrigez puis « ardoise atelier preparer --postes {poste} --reprendre »",
+        highlight=False,
+    )
+    raise typer.Exit(1)
 
 
 # -- loans ---------------------------------------------------------------------------------------

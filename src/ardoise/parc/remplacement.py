@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import logging
+import subprocess
+from pathlib import Path
 
 from ardoise.erreurs import ErreurUsage
 from ardoise.inventaire.modele import Poste
@@ -130,21 +131,70 @@ def remplacer(
     return r
 
 
-def preparer_spare(nom_poste: str, inventaire=None, base: str | None = None) -> tuple[bool, str]:
-    """Hand the spare to the workshop path if it exists here; else the exact command to run.
+@dataclasses.dataclass
+class PreparationSpare:
+    """The workshop's verdict on the spare under its new identity (also stored on the swap)."""
 
-    Returns (done, message).
+    poste: str
+    mode: str  # "verification" (it was already prepared) or "preparation" (playbook, then checklist)
+    etat: str  # the workshop state: pret, echec, non_tente
+    execution_id: int
+    etape: str | None = None
+    raison: str | None = None
+
+    def en_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def oublier_cle_hote(known_hosts: Path | None, noms: list[str]) -> None:
+    """The broken hardware's SSH host key is obsolete: the spare answers at that name and address now."""
+    if known_hosts is None or not known_hosts.is_file():
+        return
+    for nom in noms:
+        r = subprocess.run(["ssh-keygen", "-R", nom, "-f", str(known_hosts)], capture_output=True, text=True,
+                           check=False)  # fmt: skip
+        if r.returncode == 0 and "updated" in r.stdout:
+            log.info("clé d'hôte de l'ancien matériel oubliée pour %s (%s)", nom, known_hosts)
+
+
+def preparer_spare(
+    t: Territoire,
+    magasin: Magasin,
+    r: Remplacement,
+    connexion,  # ardoise.atelier.preparation.Connexion
+    changement=None,
+) -> PreparationSpare:
+    """The workshop path on the spare, right after the swap: verify it; if it is not ready, prepare it.
+
+    ``t`` is the territory as written by the swap (reloaded). A spare readied in advance passes the
+    checklist and is only verified; any other goes through the playbook then the checklist
+    (``atelier.preparation.preparer``, the same runs, store rows and states as ``atelier preparer``).
+    The outcome is stored on the swap and in the audit trail.
     """
-    commande = f"ardoise atelier preparer --postes {nom_poste}"
-    try:
-        module = importlib.import_module("ardoise.atelier")
-    except ImportError:
-        return False, f"atelier absent de cette installation : lancez « {commande} »"
-    fonction = getattr(module, "preparer", None)
-    if not callable(fonction):
-        return False, f"préparation par l'atelier : lancez « {commande} »"
-    try:
-        fonction(postes=[nom_poste], inventaire=inventaire, base=base)
-    except TypeError:  # another signature: do not guess further
-        return False, f"préparation par l'atelier : lancez « {commande} »"
-    return True, f"spare préparé par l'atelier ({commande})"
+    from ardoise.atelier import postes as choix
+    from ardoise.atelier.preparation import PRET, preparer
+
+    eq, p = poste(t, r.poste)
+    lot = choix.choisir(t, None, (r.poste,), None)
+    if connexion.postes_labo:
+        lot = choix.restreindre(lot, connexion.postes_labo, "absent du laboratoire démarré")
+    if not lot.postes:
+        raison = lot.ignores[0][1] if lot.ignores else "non retenu par l'atelier"
+        raise ErreurUsage(f"« {r.poste} » ne peut pas passer à l'atelier : {raison}")
+    oublier_cle_hote(connexion.known_hosts, [r.poste, *([str(p.adresse)] if p.adresse else [])])
+    bilan = preparer(t, lot, magasin, connexion, 1, changement=changement, seulement_verifier=True)
+    mode = "verification"
+    if bilan.etats().get(r.poste) != PRET:
+        bilan = preparer(t, lot, magasin, connexion, 1, changement=changement)
+        mode = "preparation"
+    res = bilan.resultats[r.poste]
+    etat = bilan.etats()[r.poste]
+    resultat = PreparationSpare(r.poste, mode, etat, bilan.execution_id, res.etape, res.raison)
+    if r.echange_id is not None:
+        with magasin.session() as session:
+            e = session.get(Echange, r.echange_id)
+            if e is not None:
+                e.details = {**(e.details or {}), "preparation": resultat.en_dict()}
+    magasin.journaliser("parc.preparer_spare", "ok" if etat == PRET else "echec", cible=r.poste,
+                        commune=eq.commune, details={"echange": r.echange_id, **resultat.en_dict()})  # fmt: skip
+    return resultat
