@@ -43,6 +43,11 @@ ardoise parc renouvellement --commune bellerive --format table --base "sqlite://
 ardoise parc renouvellement --commune bellerive --sortie sortie/renouvellement-bellerive.html --base "sqlite:///$PWD/sortie/parc.sqlite"
 ardoise parc renouvellement --commune bellerive --format csv --sortie sortie/renouvellement-bellerive.csv --base "sqlite:///$PWD/sortie/parc.sqlite"
 
+etape "5 quater. Reprise par une commune : dossier Ardoise autonome de Castelnau (coffre rechiffré, rien des autres)"
+rm -rf sortie/reprise-castelnau
+ardoise commune exporter --commune castelnau --vers sortie/reprise-castelnau --format table
+(cd sortie/reprise-castelnau && ARDOISE_COFFRE_MDP= ardoise inventaire valider)
+
 etape "6. Le labo : l'école virtuelle Jean-Jaurès (vrais hôtes dans des espaces de noms réseau)"
 ardoise labo arreter -q >/dev/null 2>&1 || true
 ardoise labo demarrer --postes 3 --format table
