@@ -7,6 +7,7 @@ import typer
 from ardoise import __version__
 from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes, wifi
 from ardoise.cli import commune as cli_commune
+from ardoise.cli import echelle as cli_echelle
 from ardoise.cli import reseau as cli_reseau
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(parc.app, name="parc")
 app.add_typer(cli_reseau.app, name="reseau")
 app.add_typer(wifi.app, name="wifi")
 app.add_typer(cli_commune.app, name="commune")
+app.add_typer(cli_echelle.app, name="echelle")
 
 
 def _version(valeur: bool) -> None:

@@ -131,8 +131,12 @@ class Snmp(Modele):
 
 
 class DepotPull(Modele):
+    """The syndicat's git repository each PC configures itself from (ansible-pull, ``ardoise echelle``)."""
+
     url: Url
     branche: Texte = "main"
+    # spread of a school's PCs after a maintenance window opens (systemd RandomizedDelaySec), in minutes
+    delai_aleatoire_min: int = Field(default=30, ge=0, le=240)
 
 
 class Dpc(Modele):

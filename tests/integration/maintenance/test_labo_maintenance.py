@@ -106,6 +106,7 @@ ATTENDU_PROPRE = {
     "horloge": Niveau.OK, "disque": Niveau.OK, "unites": Niveau.OK, "disponibilite": Niveau.OK,
     "redemarrage": Niveau.OK, "nom_hote": Niveau.OK, "mises_a_jour": Niveau.OK, "antivirus": Niveau.OK,
     "proxy": Niveau.OK, "smart": Niveau.INCONNU, "applications": Niveau.ATTENTION,
+    "pull": Niveau.ATTENTION,  # no ansible-pull installed on these PCs (tests/integration/echelle removes it)
 }  # fmt: skip
 
 

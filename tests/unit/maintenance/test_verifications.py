@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,15 @@ ENV_OK = 'http_proxy="http://10.11.50.10:8080/"\nhttps_proxy="http://10.11.50.10
 E2_REFUS = (
     "@essai\nHTTP/1.1 200 OK\nContent-Type: text/html\n\n<title>E2Guardian - Access Denied</title>\n@code 0\n"
 )
+
+
+def PULL(succes: bool, jours: float = 0.1) -> str:  # noqa: N802 - builds an ardoise-pull result file
+    fin = (dt.datetime.now(dt.UTC) - dt.timedelta(days=jours)).isoformat(timespec="seconds")
+    echecs = [] if succes else [{"tache": "Régler le fuseau", "role": "ardoise_socle", "message": "disque plein"}]
+    return json.dumps({"poste": "pc-01", "fin": fin, "duree_s": 42.0, "succes": succes, "changements": 3,
+                       "revision": "0123456789abcdef", "echecs": echecs})
+
+
 PASSE = "@essai\nHTTP/1.1 200 OK\nContent-Type: text/html\n\n<h1>Casino</h1>\n@code 0\n"
 
 CAS = [
@@ -99,6 +109,11 @@ CAS = [
     ("joignabilite", "ok 12.4", 0, {}, OK, "12 ms"),
     ("joignabilite", "ok 900", 0, {}, ATT, "900 ms"),
     ("joignabilite", "echec aucune réponse en 10 s", 0, {}, CRIT, "ne répond pas"),
+    ("pull", "@absent\n", 0, {}, ATT, "jamais tourné"),
+    ("pull", PULL(True), 0, {}, OK, "3 changement(s), révision 0123456789"),
+    ("pull", PULL(True, jours=20), 0, {}, ATT, "plus à jour"),
+    ("pull", PULL(False), 0, {}, CRIT, "ardoise_socle : Régler le fuseau — disque plein"),
+    ("pull", "{pas du json", 0, {}, INC, "illisible"),
 ]  # fmt: skip
 
 

@@ -11,5 +11,6 @@ def charger() -> None:
         # order matters: the clock snippet runs first in the batch (its timing brackets the remote clock)
         from ardoise.maintenance.verifications import systeme  # noqa: F401, I001
         from ardoise.maintenance.verifications import securite, logiciels, controleur  # noqa: F401, I001
+        from ardoise.maintenance.verifications import configuration  # noqa: F401, I001
 
         _charge = True
