@@ -90,6 +90,10 @@ def importer(
     conflits = _conflits(t, ex)
     # -- secrets: clear values from the export, compared with the territory's ----------------------
     mdp_export = mot_de_passe_export or inv_export / FICHIER_MDP
+    if ex.noms_coffre and not Path(mdp_export).is_file():
+        raise ErreurReprise(
+            f"mot de passe du coffre de l'export introuvable ({mdp_export}) : donnez son fichier avec --mdp-export"
+        )
     mdp_t = mot_de_passe or coffre.fichier_mot_de_passe(t.racine.parent)
     valeurs = coffre.reveler(ex.fichier_coffre, list(ex.noms_coffre), mdp_export) if ex.noms_coffre else {}
     presents = [n for n in valeurs if n in t.noms_coffre]
