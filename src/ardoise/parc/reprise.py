@@ -392,6 +392,8 @@ def preparer(t: Territoire, lignes: list[tuple[int, dict[str, str]]], source: st
             probleme("fin de garantie avant la date d'achat")
         # profile, room, class
         notes = [f"à vérifier : repris de {source} (ligne {ligne}) le {jour.strftime('%d/%m/%Y')}"]
+        if row.get("notes"):
+            notes.append(row["notes"])
         profil = row.get("profil")
         if profil and profil not in t.profils:
             probleme(f"profil « {profil} » inconnu ; profils : {', '.join(sorted(t.profils))}")
@@ -443,10 +445,12 @@ def ecrire(t: Territoire, r: Reprise) -> list[Path]:
 
 
 def lignes_audit(magasin, t: Territoire, uai: str) -> list[tuple[int, dict[str, str]]]:
-    """Hosts discovered by the latest audit of a school (results store, ``genre="audit"``).
+    """Hosts the latest audit of a school discovered and the manifest does not know (results store).
 
-    Expected keys in each host's ``details``: ``mac``, ``nom``, ``adresse``, ``fabricant``, ``modele``,
-    ``os``, ``type``, ``numero_serie`` (any may be missing). The host's position is the « ligne ».
+    Written by :mod:`ardoise.audit.execution`: one row per discovered host, ``details`` with ``mac``, ``nom``,
+    ``modele``, ``os``, ``type``, ``ip``, ``vlan``, ``port``, ``fournisseur`` (the MAC's vendor),
+    ``declare`` (known to the manifest) and ``decouvert``. Declared devices and the audit's other rows
+    (filtering, throughput, devices that did not answer) are skipped. The host's position is the « ligne ».
     """
     from sqlalchemy import select
 
@@ -465,16 +469,23 @@ def lignes_audit(magasin, t: Territoire, uai: str) -> list[tuple[int, dict[str, 
         if execution is None:
             raise ErreurUsage(
                 f"aucun audit enregistré pour {ecole.nom} ({ecole.uai}) : lancez d'abord l'audit de l'école"
+                f" (ardoise audit reseau --ecole {ecole.uai})"
             )
         lignes = []
         for i, h in enumerate(s.scalars(select(ResultatHoteLigne).where(
                 ResultatHoteLigne.execution_id == execution, ResultatHoteLigne.uai == ecole.uai)
                 .order_by(ResultatHoteLigne.id)), start=1):  # fmt: skip
             d = h.details or {}
-            row = {
-                k: str(d[k]) for k in ("mac", "fabricant", "modele", "os", "type", "numero_serie") if d.get(k)
-            }
-            row["nom"] = str(d.get("nom") or h.hote)
+            if not d.get("decouvert") or d.get("declare"):
+                continue
+            row = {k: str(d[k]) for k in ("mac", "modele", "os", "type", "numero_serie") if d.get(k)}
+            if d.get("fournisseur"):
+                row["fabricant"] = str(d["fournisseur"])  # the MAC's vendor (« fournisseur » in a CSV is the warranty's)
+            if not row.get("type"):
+                row["type"] = "pc"  # an unknown wired device: to be checked on site
+            vu = f"vu par l'audit à {d.get('ip') or 'adresse inconnue'}, VLAN {d.get('vlan')}"
+            row["nom"] = str(d.get("nom") or "")
+            row["notes"] = vu + (f", port {d['port']}" if d.get("port") else "")
             row["ecole"] = ecole.uai
             lignes.append((i, row))
         return lignes

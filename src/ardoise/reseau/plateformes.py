@@ -66,6 +66,8 @@ class Plateforme:
     # extra hier_config idempotent rules (lineage of regexes): a new value replaces the old one, no "no …"
     idempotentes: tuple[tuple[str, ...], ...] = ((r"^hostname ",),)
     vlans_textfsm: dict[str, str] = field(default_factory=dict)  # field names in the parsed rows
+    show_macs: str = ""  # MAC address table, parsed with ntc-templates (used by the audit)
+    show_arp: str = ""  # ARP table, parsed with ntc-templates (used by the audit)
 
 
 PLATEFORMES: dict[str, Plateforme] = {
@@ -103,6 +105,8 @@ PLATEFORMES: dict[str, Plateforme] = {
         commutation_ignorees=(r"^interface \S+ > (spanning-tree|ip dhcp snooping)",),
         idempotentes=((r"^hostname ",), (r"^vlan ", r"^name ")),
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
+        show_macs="show mac address-table",
+        show_arp="show ip arp",
     ),
     "hp_procurve": Plateforme(
         nom="hp_procurve",
@@ -133,6 +137,8 @@ PLATEFORMES: dict[str, Plateforme] = {
             (r"^banner motd",),
         ),  # fmt: skip
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
+        show_macs="show mac-address",
+        show_arp="show arp",
     ),
     "aruba_aoscx": Plateforme(
         nom="aruba_aoscx",
@@ -168,6 +174,8 @@ PLATEFORMES: dict[str, Plateforme] = {
         ),  # fmt: skip
         idempotentes=((r"^hostname ",), (r"^vlan ", r"^name "), (r"^interface ", r"^description ")),
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
+        show_macs="show mac-address-table",
+        show_arp="show arp all-vrfs",
     ),
 }
 
