@@ -16,9 +16,10 @@ remediation from the current running config toward a saved one, then checks the 
 
 from __future__ import annotations
 
+import re
 import time
 
-from ardoise.erreurs import ArdoiseErreur, ErreurApplication, ErreurConnexion
+from ardoise.erreurs import ArdoiseErreur, ErreurApplication, ErreurAuthentification, ErreurConnexion
 from ardoise.reseau.connexion import Session
 from ardoise.reseau.diff import Comparaison, comparer, lignes_a_pousser, masquer_config
 from ardoise.reseau.execution import Contexte
@@ -34,9 +35,57 @@ def _diff_texte(comp: Comparaison) -> str:
     return masquer(texte)
 
 
+# a backup read is tried this many times (the first read + 3 retries, a new session each time) before the
+# device is reported; a refused login is never retried (it would not help, and switches lock accounts)
+TENTATIVES_LECTURE = 4
+PAUSE_ENTRE_TENTATIVES = 1.0
+
+
+class ErreurLecture(ErreurConnexion):
+    """The running configuration could not be read whole (timeout, session dropped, answer cut short)."""
+
+
+def verifier_lecture(session: Session, texte: str) -> str:
+    """``texte`` if it is a whole running config of the platform; else :class:`ErreurLecture`.
+
+    An empty answer, or one missing a line every complete configuration holds (``hostname``; ``end`` on
+    IOS), is a read cut short: it must never become a backup nor the base of a remediation.
+    """
+    p = session.acces.plateforme
+    manquants = [m for m in p.marqueurs_running if not re.search(m, texte or "", re.MULTILINE)]
+    if not (texte or "").strip() or manquants:
+        taille = len((texte or "").splitlines())
+        raise ErreurLecture(
+            f"{session.acces.nom} : configuration lue incomplète ({taille} ligne(s), "
+            + ("réponse vide" if not (texte or "").strip() else f"« {manquants[-1]} » absent")
+            + ")"
+        )
+    return texte
+
+
+def lire_configuration(ctx: Contexte, cible: Cible, tentatives: int = TENTATIVES_LECTURE) -> str:
+    """The whole running config, read through a new session per attempt; raises after ``tentatives``."""
+    raisons: list[str] = []
+    for numero in range(1, tentatives + 1):
+        try:
+            with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
+                return verifier_lecture(session, session.running())
+        except ErreurAuthentification:
+            raise  # never retried: the vault or the device must be fixed first
+        except ErreurConnexion as e:
+            raisons.append(str(e).removeprefix(f"{cible.nom} : "))
+            if numero < tentatives:
+                time.sleep(PAUSE_ENTRE_TENTATIVES)
+    raise ErreurLecture(
+        f"{cible.nom} : configuration illisible après {tentatives} tentatives "
+        f"(dernière : {raisons[-1]}) ; la sauvegarde précédente est conservée, vérifiez l'équipement "
+        "et relancez « ardoise reseau sauvegarder »"
+    )
+
+
 def sauvegarder_un(ctx: Contexte, cible: Cible, session: Session, message: str) -> tuple[str, str]:
-    """Read the running config and commit it now; (redacted text, commit id)."""
-    courante = session.running()
+    """Read the running config (whole, or :class:`ErreurLecture`) and commit it now; (redacted text, commit)."""
+    courante = verifier_lecture(session, session.running())
     texte = masquer_config(ctx.preparation(cible), courante)
     ref = ctx.depot.sauvegarder(ctx.relatif(cible), texte, message)
     return texte, ref
@@ -100,6 +149,9 @@ def appliquer_un(
                         duree_s=time.monotonic() - debut, details=details)  # fmt: skip
 
 
+TENTATIVES_RETOUR = 3  # a rollback cut by a transient fault (session dropped, timeout) starts over
+
+
 def retour_arriere(
     ctx: Contexte,
     cible: Cible,
@@ -107,45 +159,60 @@ def retour_arriere(
     ref: str,
     motif: str = "retour arrière",
     enregistrer: bool = False,
+    tentatives: int = TENTATIVES_RETOUR,
 ) -> ResultatHote:
-    """Bring the switch back to ``sauvegarde`` (a redacted backup); checks the result; never raises."""
+    """Bring the switch back to ``sauvegarde`` (a redacted backup); checks the result; never raises.
+
+    Each attempt starts from the running config read again, so an attempt cut midway is simply resumed;
+    a refused login is not retried.
+    """
     debut = time.monotonic()
     prep = ctx.preparation(cible)
-    etape = "connexion"
-    try:
-        with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
-            lignes: list[str] = []
-            ignorees = 0
-            # up to three passes: a platform may need an object before a reference to it (ProCurve:
-            # the VLAN before the port joins it), which hier_config's order does not always give
-            for _passe in range(3):
-                etape = "calcul"
-                comp = comparer(prep, session.running(), sauvegarde)
-                # secret lines cannot come back from a redacted backup: they are left as they are
-                a_envoyer = [ligne for ligne in comp.remediation if MASQUE not in ligne]
-                ignorees = len(comp.remediation) - len(a_envoyer)
-                if not a_envoyer:
-                    break
-                etape = "envoi"
-                session.pousser(a_envoyer)
-                lignes += a_envoyer
-            etape = "verification"
-            reste = [
-                ligne
-                for ligne in comparer(prep, session.running(), sauvegarde).remediation
-                if MASQUE not in ligne
-            ]
-            if reste:
-                raise ErreurApplication(f"{len(reste)} ligne(s) diffèrent encore de la sauvegarde")
-            if enregistrer:
-                etape = "enregistrement"
-                session.sauver()
-    except (ArdoiseErreur, ErreurConnexion) as e:
-        return ResultatHote(cible.nom, StatutHote.echec, etape=f"retour arrière : {etape}",
-                            raison=masquer(f"{cible.nom} : {e}"), duree_s=time.monotonic() - debut,
-                            details={"retour_arriere": {"version": ref[:12], "reussi": False}})  # fmt: skip
+    lignes: list[str] = []
+    ignorees = 0
+    raisons: list[str] = []
+    for numero in range(1, tentatives + 1):
+        etape = "connexion"
+        try:
+            with Session(ctx.acces(cible), ctx.delai, ctx.delai_lecture) as session:
+                # up to three passes: a platform may need an object before a reference to it (ProCurve:
+                # the VLAN before the port joins it), which hier_config's order does not always give
+                for _passe in range(3):
+                    etape = "calcul"
+                    comp = comparer(prep, verifier_lecture(session, session.running()), sauvegarde)
+                    # secret lines cannot come back from a redacted backup: they are left as they are
+                    a_envoyer = [ligne for ligne in comp.remediation if MASQUE not in ligne]
+                    ignorees = len(comp.remediation) - len(a_envoyer)
+                    if not a_envoyer:
+                        break
+                    etape = "envoi"
+                    session.pousser(a_envoyer)
+                    lignes += a_envoyer
+                etape = "verification"
+                reste = [
+                    ligne
+                    for ligne in comparer(
+                        prep, verifier_lecture(session, session.running()), sauvegarde
+                    ).remediation
+                    if MASQUE not in ligne
+                ]
+                if reste:
+                    raise ErreurApplication(f"{len(reste)} ligne(s) diffèrent encore de la sauvegarde")
+                if enregistrer:
+                    etape = "enregistrement"
+                    session.sauver()
+            break
+        except ArdoiseErreur as e:
+            raisons.append(f"{etape} : {e}")
+            if isinstance(e, ErreurAuthentification) or numero == tentatives:
+                essais = f" ({numero} tentative(s))" if numero > 1 else ""
+                return ResultatHote(cible.nom, StatutHote.echec, etape=f"retour arrière : {etape}",
+                                    raison=masquer(f"{cible.nom} : {e}{essais}"), duree_s=time.monotonic() - debut,
+                                    details={"retour_arriere": {"version": ref[:12], "reussi": False,
+                                                                "tentatives": raisons}})  # fmt: skip
+            time.sleep(PAUSE_ENTRE_TENTATIVES)
     details = {"retour_arriere": {"version": ref[:12], "reussi": True, "lignes": lignes,
-                                  "lignes_secretes_laissees": ignorees}}  # fmt: skip
+                                  "lignes_secretes_laissees": ignorees, "tentatives": len(raisons) + 1}}  # fmt: skip
     return ResultatHote(cible.nom, StatutHote.ok, change=bool(lignes), diff=masquer("\n".join(lignes)),
                         raison=f"{motif} : revenu à la version {ref[:12]}", duree_s=time.monotonic() - debut,
                         details=details)  # fmt: skip

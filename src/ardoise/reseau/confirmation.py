@@ -26,11 +26,14 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 VARIABLE_ETAT = "ARDOISE_RESEAU_ETAT"
+TRAVAILLEURS = 20  # rollbacks run at once (as many as the workers of a run)
 journal = logging.getLogger("ardoise.reseau.confirmation")
 
 
@@ -110,24 +113,44 @@ def relancer_si_besoin(dossier: Path | None = None) -> None:
         demarrer_minuteur(dossier)
 
 
-def annuler(etat: dict, raison: str) -> dict:
-    """Roll a pending change back to its backup; returns a summary (never raises)."""
+_CONTEXTES: dict[tuple, object] = {}
+_VERROU_CONTEXTES = threading.Lock()
+
+
+def _contexte(etat: dict):  # noqa: ANN202 (ardoise.reseau.execution.Contexte, imported lazily)
+    """The context of a pending change's run, built once per worker and shared by its rollbacks.
+
+    A push to a commune expires all at once: loading the manifest and opening the vault once, not once per
+    switch, is what lets the rollbacks start at their deadline.
+    """
     from ardoise.inventaire.chargeur import charger
-    from ardoise.reseau.application import retour_arriere
     from ardoise.reseau.execution import Contexte
     from ardoise.reseau.plateformes import Perimetre
-    from ardoise.reseau.rendu import Cible
     from ardoise.reseau.sauvegarde import Depot
 
+    cle = (etat["inventaire"], etat["perimetre"], etat["depot"], etat.get("acces"), etat.get("delai", 10.0),
+           etat.get("delai_lecture", 20.0))  # fmt: skip
+    with _VERROU_CONTEXTES:
+        if cle not in _CONTEXTES:
+            _CONTEXTES[cle] = Contexte(charger(Path(etat["inventaire"])), Perimetre(etat["perimetre"]),
+                                       Depot(Path(etat["depot"])),
+                                       fichier_acces=Path(etat["acces"]) if etat.get("acces") else None,
+                                       delai=etat.get("delai", 10.0), delai_lecture=etat.get("delai_lecture", 20.0))  # fmt: skip
+        return _CONTEXTES[cle]
+
+
+def annuler(etat: dict, raison: str) -> dict:
+    """Roll a pending change back to its backup; returns a summary (never raises)."""
+    from ardoise.reseau.application import retour_arriere
+    from ardoise.reseau.rendu import Cible
+
     try:
-        t = charger(Path(etat["inventaire"]))
-        ecole = t.ecole(etat["uai"])
+        ctx = _contexte(etat)
+        ecole = ctx.territoire.ecole(etat["uai"])
         commutateur = next(c for c in ecole.modele.commutateurs if c.nom == etat["nom"])
         cible = Cible(ecole, commutateur)
-        ctx = Contexte(t, Perimetre(etat["perimetre"]), Depot(Path(etat["depot"])),
-                       fichier_acces=Path(etat["acces"]) if etat.get("acces") else None,
-                       delai=etat.get("delai", 10.0), delai_lecture=etat.get("delai_lecture", 20.0))  # fmt: skip
-        ctx.charger_secrets([cible])
+        with _VERROU_CONTEXTES:
+            ctx.charger_secrets([cible])
         texte = ctx.depot.lire(etat["relatif"], etat["sauvegarde"])
         r = retour_arriere(ctx, cible, texte, etat["sauvegarde"], motif=raison, enregistrer=True)
         resume = {"resultat": "retour_arriere" if r.statut.value == "ok" else "echec", "raison": r.raison,
@@ -138,11 +161,23 @@ def annuler(etat: dict, raison: str) -> dict:
     return resume
 
 
+_MAGASINS: dict[str | None, object] = {}
+_VERROU_MAGASINS = threading.Lock()
+
+
+def _magasin(url: str | None):  # noqa: ANN202 (ardoise.resultats.magasin.Magasin, imported lazily)
+    """One store per URL for the whole worker: opening one migrates its schema, which is not thread-safe."""
+    from ardoise.resultats.magasin import Magasin
+
+    with _VERROU_MAGASINS:
+        if url not in _MAGASINS:
+            _MAGASINS[url] = Magasin(url)
+        return _MAGASINS[url]
+
+
 def _journaliser(etat: dict, action: str, details: dict) -> None:
     try:
-        from ardoise.resultats.magasin import Magasin
-
-        Magasin(etat.get("magasin")).journaliser(
+        _magasin(etat.get("magasin")).journaliser(
             action, details.get("resultat", "ok"), cible=etat["nom"], commune=etat.get("commune"),
             details={**details, "uai": etat.get("uai"), "sauvegarde": etat.get("sauvegarde")},
             qui=etat.get("qui"),
@@ -151,25 +186,36 @@ def _journaliser(etat: dict, action: str, details: dict) -> None:
         journal.warning("%s : journalisation impossible (%s)", etat.get("nom"), e)
 
 
-def boucle(dossier: Path, intervalle: float = 0.25) -> int:
-    """The worker: roll back every expired pending change, exit when nothing is pending."""
-    while True:
-        with verrou(dossier / "minuteur.lock", bloquant=False) as libre:
-            if not libre:
-                return 0  # another worker is on duty
-            while etats := en_attente(dossier):
-                maintenant = time.time()
-                for etat in etats:
-                    if etat.get("echeance", 0) <= maintenant:
-                        pris = prendre(dossier, etat["nom"])
-                        if pris is not None:
-                            resume = annuler(pris, "non confirmé dans le délai")
-                            print(f"{time.strftime('%F %T')} {pris['nom']} : {resume['resultat']} : "
-                                  f"{resume['raison']}", flush=True)  # fmt: skip
-                time.sleep(intervalle)
-        # lock released: a change written meanwhile saw the lock taken and counts on us
-        if not en_attente(dossier):
-            return 0
+def _annuler_et_noter(etat: dict) -> None:
+    resume = annuler(etat, "non confirmé dans le délai")
+    print(f"{time.strftime('%F %T')} {etat['nom']} : {resume['resultat']} : {resume['raison']}", flush=True)
+
+
+def boucle(dossier: Path, intervalle: float = 0.25, travailleurs: int = TRAVAILLEURS) -> int:
+    """The worker: roll back every expired pending change, exit when nothing is pending.
+
+    Expired changes are rolled back ``travailleurs`` at a time (a push to a whole commune expires at once:
+    one after the other, the last switch would come back minutes after its deadline); a change is taken
+    under its lock as soon as it expires, so it is handed to the pool once.
+    """
+    with ThreadPoolExecutor(max_workers=travailleurs) as pool:
+        while True:
+            with verrou(dossier / "minuteur.lock", bloquant=False) as libre:
+                if not libre:
+                    return 0  # another worker is on duty
+                en_cours: set[Future] = set()
+                while (etats := en_attente(dossier)) or en_cours:
+                    maintenant = time.time()
+                    for etat in etats:
+                        if etat.get("echeance", 0) <= maintenant:
+                            pris = prendre(dossier, etat["nom"])
+                            if pris is not None:
+                                en_cours.add(pool.submit(_annuler_et_noter, pris))
+                    en_cours = {f for f in en_cours if not f.done()}
+                    time.sleep(intervalle)
+            # lock released: a change written meanwhile saw the lock taken and counts on us
+            if not en_attente(dossier):
+                return 0
 
 
 def main(argv: list[str] | None = None) -> int:

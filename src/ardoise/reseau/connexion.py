@@ -126,9 +126,13 @@ class Session:
                 nouveau = ligne.split(None, 1)[1].strip().strip('"')
                 self._cx.config_mode()
                 self._cx.write_channel(f"{ligne.strip()}\nend\n")
-                sortie += self._cx.read_until_pattern(
-                    pattern=rf"{re.escape(nouveau)}#\s*$", read_timeout=self.delai_lecture
+                # the new prompt, or the device's refusal (then the old prompt comes back, never the new one)
+                recu = self._cx.read_until_pattern(
+                    pattern=rf"{re.escape(nouveau)}#\s*$|{p.erreur}", read_timeout=self.delai_lecture
                 )
+                sortie += recu
+                if re.search(p.erreur, recu):
+                    break
                 self._cx.set_base_prompt()
         except Exception as e:
             raise ErreurApplication(f"envoi interrompu : {_raison(e)}") from None

@@ -7,13 +7,20 @@ Each one runs through the worker pool (execution.py), records a run of genre ``r
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ardoise.erreurs import ErreurUsage
 from ardoise.reseau import confirmation
-from ardoise.reseau.application import appliquer_un, restaurer_un, sauvegarder_un
+from ardoise.reseau.application import (
+    ErreurLecture,
+    appliquer_un,
+    lire_configuration,
+    restaurer_un,
+    sauvegarder_un,
+)
 from ardoise.reseau.connexion import Session
 from ardoise.reseau.diff import comparer
 from ardoise.reseau.execution import Contexte, executer
@@ -44,8 +51,12 @@ def sauvegarder(
     def une(c: Contexte, cible: Cible) -> ResultatHote:
         from ardoise.reseau.diff import masquer_config
 
-        with Session(c.acces(cible), c.delai, c.delai_lecture) as s:
-            texte = masquer_config(c.preparation(cible), s.running())
+        debut = time.monotonic()
+        try:  # a read that fails or comes back cut short never replaces the previous backup
+            texte = masquer_config(c.preparation(cible), lire_configuration(c, cible))
+        except ErreurLecture as e:
+            return ResultatHote(cible.nom, StatutHote.echec, etape="sauvegarde", raison=masquer(str(e)),
+                                duree_s=time.monotonic() - debut)  # fmt: skip
         change = c.depot.ecrire(c.relatif(cible), texte)
         return ResultatHote(
             cible.nom, StatutHote.ok, change=change, raison="modifiée" if change else "inchangée"
@@ -133,7 +144,11 @@ def appliquer(ctx: Contexte, cibles: list[Cible], essai: bool = False, confirmer
         raise ErreurUsage(f"changement en attente de confirmation sur {', '.join(bloques)} : "
                           "« ardoise reseau confirmer » ou attendez le retour arrière")  # fmt: skip
 
+    minuteur = threading.Lock()
+    minuteur_lance = False
+
     def une(c: Contexte, cible: Cible) -> ResultatHote:
+        nonlocal minuteur_lance
         r = appliquer_un(c, cible, essai=essai, en_attente=confirmer_dans is not None)
         if not essai and r.change and confirmer_dans is not None:
             confirmation.ecrire_attente(dossier, {
@@ -145,6 +160,10 @@ def appliquer(ctx: Contexte, cibles: list[Cible], essai: bool = False, confirmer
                 "delai_lecture": c.delai_lecture,
             })  # fmt: skip
             r.details["echeance"] = datetime.fromtimestamp(time.time() + confirmer_dans, UTC).isoformat()
+            with minuteur:  # the timer runs from the first pending change, not after the whole run
+                if not minuteur_lance:
+                    confirmation.demarrer_minuteur(dossier)
+                    minuteur_lance = True
         if not essai and c.magasin is not None and (r.change or r.echoue):
             action = "reseau.application" if not r.details.get("retour_arriere") else "reseau.retour_arriere"
             c.magasin.journaliser(action, "ok" if not r.echoue else "echec", cible=cible.nom,

@@ -68,6 +68,8 @@ class Plateforme:
     vlans_textfsm: dict[str, str] = field(default_factory=dict)  # field names in the parsed rows
     show_macs: str = ""  # MAC address table, parsed with ntc-templates (used by the audit)
     show_arp: str = ""  # ARP table, parsed with ntc-templates (used by the audit)
+    # regexes (multiline) a COMPLETE running config always matches: a read missing one was cut short
+    marqueurs_running: tuple[str, ...] = (r"^hostname ",)
 
 
 PLATEFORMES: dict[str, Plateforme] = {
@@ -107,6 +109,7 @@ PLATEFORMES: dict[str, Plateforme] = {
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
         show_macs="show mac address-table",
         show_arp="show ip arp",
+        marqueurs_running=(r"^hostname ", r"^end\s*$"),  # IOS ends every running config with "end"
     ),
     "hp_procurve": Plateforme(
         nom="hp_procurve",

@@ -16,10 +16,22 @@ Instructions (one per line):
     ``name(eth-1)#``…), including ``exit`` and ``end``; ``configure terminal`` itself is not one.
 ``couper``
     Drop every SSH session of the switch now (new connections are still accepted).
-``lent S``
-    From now on, every command's response is delayed by S seconds (float). Stays until ``normal``.
+``lent S [COMMANDE…]``
+    From now on, every command's response is delayed by S seconds (float); with a command text, only the
+    commands starting with it (``lent 30 show running-config``: a read that never comes back in time while
+    the login still works). Stays until ``normal``.
+``refuser_apres N``
+    The next N configuration commands are applied normally; the (N+1)-th is NOT applied and is answered
+    the way the platform answers an unknown command (``% Invalid input detected…``), the session going on.
+    One-shot, like ``couper_apres``: a device refusing one line of a change.
+``tronquer N [FOIS]``
+    The answer to a ``show`` command stops after N lines and every session of the switch is dropped (a
+    read cut short): for the next FOIS ``show`` commands, or all of them until ``normal``.
 ``normal``
-    Disarm a pending ``couper_apres`` and remove the delay.
+    Disarm pending ``couper_apres``/``refuser_apres``/``tronquer`` and remove the delay.
+
+``refuser_apres`` and ``tronquer`` are test stand-ins for device behaviour, not emulations of a real switch
+feature.
 
 Unknown lines are reported on stderr (in French) and ignored.
 """
@@ -46,6 +58,21 @@ class EtatPannes:
 
     coupure_dans: int | None = None  # None: no cut armed; else commands still allowed
     lenteur: float = 0.0
+    lenteur_commande: str = ""  # only commands starting with this are slowed ("": all)
+    refus_dans: int | None = None  # None: no refusal armed; else commands still accepted
+    troncature: int | None = None  # lines of a ``show`` answer before the cut
+    troncatures_restantes: int | None = None  # None: until ``normal``
+
+    def tronquer(self) -> int | None:
+        """Account for one ``show`` command; the lines to send before the cut, or None: answer whole."""
+        if self.troncature is None:
+            return None
+        lignes = self.troncature
+        if self.troncatures_restantes is not None:
+            self.troncatures_restantes -= 1
+            if self.troncatures_restantes <= 0:
+                self.troncature = self.troncatures_restantes = None
+        return lignes
 
     def autoriser_commande_config(self) -> bool:
         """Account for one configuration command; False means: cut now, do not apply it."""
@@ -56,6 +83,22 @@ class EtatPannes:
             return False
         self.coupure_dans -= 1
         return True
+
+    def refuser_commande_config(self) -> bool:
+        """Account for one configuration command; True means: refuse it (answer as an unknown command)."""
+        if self.refus_dans is None:
+            return False
+        if self.refus_dans <= 0:
+            self.refus_dans = None
+            return True
+        self.refus_dans -= 1
+        return False
+
+    def delai(self, ligne: str) -> float:
+        """The response delay for this command line."""
+        if self.lenteur_commande and not ligne.strip().startswith(self.lenteur_commande):
+            return 0.0
+        return self.lenteur
 
 
 class Controle:
@@ -103,11 +146,22 @@ class Controle:
                 self._couper()
             elif mots[0] == "couper_apres" and len(mots) == 2 and int(mots[1]) >= 0:
                 self.etat.coupure_dans = int(mots[1])
-            elif mots[0] == "lent" and len(mots) == 2 and float(mots[1]) >= 0:
+            elif mots[0] == "lent" and len(mots) >= 2 and float(mots[1]) >= 0:
                 self.etat.lenteur = float(mots[1])
+                self.etat.lenteur_commande = " ".join(mots[2:])
+            elif mots[0] == "refuser_apres" and len(mots) == 2 and int(mots[1]) >= 0:
+                self.etat.refus_dans = int(mots[1])
+            elif mots[0] == "tronquer" and len(mots) in (2, 3) and int(mots[1]) >= 0:
+                self.etat.troncature = int(mots[1])
+                self.etat.troncatures_restantes = int(mots[2]) if len(mots) == 3 else None
+                if self.etat.troncatures_restantes is not None and self.etat.troncatures_restantes < 1:
+                    raise ValueError
             elif mots == ["normal"]:
                 self.etat.coupure_dans = None
+                self.etat.refus_dans = None
+                self.etat.troncature = self.etat.troncatures_restantes = None
                 self.etat.lenteur = 0.0
+                self.etat.lenteur_commande = ""
             else:
                 raise ValueError
         except ValueError:

@@ -394,7 +394,9 @@ def coeur_procurve(config: ConfigEmulateur) -> CoeurProcurve:
     for port in switch.get_physical_ports():
         untagged = port.access_vlan if port.mode != "trunk" else port.trunk_native_vlan
         port.access_vlan = untagged or 1
-        port.trunk_vlans = list(port.trunk_vlans or [])
+        # a ProCurve port is untagged in one VLAN and cannot also be tagged in it (the JSON's trunk lists the
+        # native VLAN among the allowed ones, the IOS way)
+        port.trunk_vlans = [v for v in port.trunk_vlans or [] if v != port.access_vlan]
         port.trunk_native_vlan = None
         port.mode = None
     return CoeurProcurve(switch)

@@ -77,7 +77,7 @@ class ShellArdoise(SwitchSSHShell):
 
     def _pomper(self) -> None:
         while self._attente and not self._differe and not self.coupe:
-            delai = self.commutateur.etat.lenteur
+            delai = self.commutateur.etat.delai(self._attente[0])
             if delai > 0:
                 self._differe = True
                 reactor.callLater(delai, self._apres_delai)
@@ -91,10 +91,18 @@ class ShellArdoise(SwitchSSHShell):
         self._pomper()
 
     def _traiter(self, ligne: str) -> None:
+        etat = self.commutateur.etat
         if ligne.strip() and self.en_configuration():
-            if not self.commutateur.etat.autoriser_commande_config():
+            if not etat.autoriser_commande_config():
                 self.commutateur.couper_sessions()
                 return
+            if etat.refuser_commande_config():  # stand-in: the device refuses this line, not applied
+                self.session.handle_unknown_command(ligne)
+                self.session.command_processor.show_prompt()
+                return
+        if ligne.strip().startswith("show ") and (lignes := etat.tronquer()) is not None:
+            self._tronquer(ligne, lignes)
+            return
         try:
             encore = self.session.receive(ligne)
         except Exception:  # a malformed command (``no vlan abc``) must not kill the session
@@ -105,6 +113,20 @@ class ShellArdoise(SwitchSSHShell):
             encore = True
         if not encore:
             self.fermer()
+
+    def _tronquer(self, ligne: str, lignes: int) -> None:
+        """Answer ``ligne`` with its first ``lignes`` lines only, then drop every session (a read cut short)."""
+        ecrire = self.terminal.write
+        tampon: list[bytes | str] = []
+        self.terminal.write = tampon.append  # type: ignore[method-assign]
+        try:
+            self.session.receive(ligne)
+        finally:
+            self.terminal.write = ecrire  # type: ignore[method-assign]
+        texte = "".join(m.decode(errors="replace") if isinstance(m, bytes) else m for m in tampon)
+        debut = "".join(texte.splitlines(keepends=True)[:lignes])
+        ecrire(debut.encode() if tampon and isinstance(tampon[0], bytes) else debut)
+        reactor.callLater(0.2, self.commutateur.couper_sessions)
 
     def fermer(self) -> None:
         """Log out: ignore what the client already sent after (``y`` then Return), then close."""
