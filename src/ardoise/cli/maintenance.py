@@ -1,4 +1,4 @@
-"""``ardoise maintenance lancer|rapport|planifier|check-nagios|vacances``."""
+"""``ardoise maintenance lancer|rapport|purger|planifier|check-nagios|vacances``."""
 
 from __future__ import annotations
 
@@ -204,6 +204,35 @@ def rapport(
             console_err.print(f"rapport écrit : {sortie}")
     else:
         sys.stdout.write(texte)
+
+
+@app.command("purger")
+@commande
+def purger(
+    garder: Annotated[
+        int,
+        typer.Option(
+            "--garder", min=1, help="Jours de détail conservés ; au-delà, un résumé par appareil et par jour."
+        ),
+    ] = 90,
+    base: OptBase = None,
+    format: OptFormat = None,
+    verbeux: OptVerbeux = 0,
+    silencieux: OptSilencieux = False,
+) -> None:
+    """Rétention : résume par appareil et par jour les résultats de maintenance de plus de N jours, puis en
+    supprime le détail (le dernier résultat et la dernière réussite de chaque appareil restent).
+
+    Relancer ne change rien. Les journaux de filtrage (conservation légale d'un an) ne sont pas dans
+    cette base : ils restent sur le serveur de l'école.
+    """
+    from ardoise.maintenance.retention import purger as purger_resultats
+    from ardoise.resultats.magasin import Magasin
+
+    bilan = purger_resultats(Magasin(base), garder)
+    afficher(
+        bilan.en_lignes(), format, ["element", "valeur"], titre=f"Rétention : {garder} jour(s) de détail"
+    )
 
 
 @app.command("planifier")

@@ -16,7 +16,14 @@ from markupsafe import Markup
 from ardoise.inventaire.selection import Selection
 from ardoise.inventaire.territoire import Territoire
 from ardoise.maintenance.catalogue import catalogue
-from ardoise.maintenance.historique import LigneHote, derniers_etats, lignes
+from ardoise.maintenance.historique import (
+    LigneHote,
+    comptes_par_execution,
+    comptes_par_jour,
+    derniers,
+    derniers_etats,
+)
+from ardoise.resultats.forme import etat_appareil
 from ardoise.resultats.magasin import Magasin
 
 COULEURS = {"OK": "#2e7d32", "ATTENTION": "#ef8f00", "CRITIQUE": "#c62828", "INCONNU": "#9e9e9e",
@@ -32,7 +39,7 @@ STATUTS_FR = {
 
 @dataclass
 class Point:
-    execution_id: int
+    execution_id: int | None  # None: a day summarised by the retention policy
     date: dt.datetime
     ok: int = 0
     attention: int = 0
@@ -70,37 +77,43 @@ class Rapport:
 
 def _etat_appareil(lg: LigneHote) -> str:
     """The device's overall level: injoignable, or its worst check."""
-    if lg.statut != "ok":
-        return "injoignable"
-    niveaux = {v["niveau"] for v in lg.verifications}
-    for n in ("CRITIQUE", "ATTENTION"):
-        if n in niveaux:
-            return n
-    return "OK"
+    return etat_appareil(lg.statut, {v["niveau"] for v in lg.verifications})
+
+
+CHAMPS = {"OK": "ok", "ATTENTION": "attention", "CRITIQUE": "critique", "injoignable": "injoignable"}
+
+
+def _tendances(magasin: Magasin, uais: list[str], depuis: dt.datetime | None) -> dict[str, list[Point]]:
+    """School → trend points: one per run, and one per day for the days the retention summarised."""
+    points: dict[str, dict[object, Point]] = {u: {} for u in uais}
+    resumes_jusqua: dict[str, dt.date] = {}
+    for u, jour, etat, n in comptes_par_jour(magasin, uais, depuis):
+        p = points[u].setdefault(jour, Point(None, dt.datetime.combine(jour, dt.time(), dt.UTC)))
+        setattr(p, CHAMPS.get(etat, "injoignable"), getattr(p, CHAMPS.get(etat, "injoignable")) + n)
+        resumes_jusqua[u] = max(jour, resumes_jusqua.get(u, jour))
+    for u, ex, debut, etat, n in comptes_par_execution(magasin, uais, depuis):
+        if u in resumes_jusqua and debut.date() <= resumes_jusqua[u]:
+            continue  # that day is counted by its summary (only each device's last result is left)
+        p = points[u].setdefault(ex, Point(ex, debut))
+        setattr(p, CHAMPS.get(etat, "injoignable"), getattr(p, CHAMPS.get(etat, "injoignable")) + n)
+    return {u: sorted(ps.values(), key=lambda p: p.date) for u, ps in points.items()}
 
 
 def construire(
     t: Territoire, selection: Selection, magasin: Magasin, depuis: dt.datetime | None = None
 ) -> Rapport:
     ecoles = list(selection.ecoles_de(t))
-    tout = lignes(magasin, uai=[e.uai for e in ecoles], depuis=depuis)
+    uais = [e.uai for e in ecoles]
     par_ecole: dict[str, list[LigneHote]] = {}
-    for lg in tout:
+    for lg in derniers(magasin, uais, depuis):
         par_ecole.setdefault(lg.uai or "", []).append(lg)
+    tendances = _tendances(magasin, uais, depuis)
     rapports = []
     for e in ecoles:
         er = EcoleRapport(e.uai, e.nom, e.commune, nom_commune=t.commune(e.commune).nom)
-        historique = par_ecole.get(e.uai, [])
-        points: dict[int, Point] = {}
-        for lg in historique:
-            p = points.setdefault(lg.execution_id, Point(lg.execution_id, lg.debut))
-            champ = {"OK": "ok", "ATTENTION": "attention", "CRITIQUE": "critique"}.get(
-                _etat_appareil(lg), "injoignable"
-            )
-            setattr(p, champ, getattr(p, champ) + 1)
-        er.tendance = sorted(points.values(), key=lambda p: p.date)
+        er.tendance = tendances.get(e.uai, [])
         compte = {"OK": 0, "ATTENTION": 0, "CRITIQUE": 0, "injoignable": 0}
-        for nom, lg in sorted(derniers_etats(historique).items()):
+        for nom, lg in sorted(derniers_etats(par_ecole.get(e.uai, [])).items()):
             etat = _etat_appareil(lg)
             compte[etat] += 1
             verifs = {v["nom"]: v for v in lg.verifications}

@@ -53,3 +53,20 @@ class ResultatHote:
     @property
     def echoue(self) -> bool:
         return self.statut is not StatutHote.ok and self.statut is not StatutHote.ignore
+
+
+ETATS = ("OK", "ATTENTION", "CRITIQUE", "injoignable")
+
+
+def etat_appareil(statut: str, niveaux: list[str] | set[str]) -> str:
+    """A device's overall state after a run: ``injoignable`` unless reached, else its worst check.
+
+    INCONNU checks count as OK here (the report's rule); the state is stored with each result
+    (``resultats_hotes.etat``) so reports count states in SQL.
+    """
+    if statut != StatutHote.ok.value:
+        return "injoignable"
+    for n in ("CRITIQUE", "ATTENTION"):
+        if n in niveaux:
+            return n
+    return "OK"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ardoise.erreurs import ArdoiseErreur
-from ardoise.resultats.forme import ResultatHote
+from ardoise.resultats.forme import ResultatHote, etat_appareil
 from ardoise.resultats.modeles import (
     EtatAppareil,
     Evenement,
@@ -125,7 +125,8 @@ class Magasin:
         with self.session() as s:
             ligne = ResultatHoteLigne(
                 execution_id=execution_id, hote=r.hote, uai=uai, commune=commune, statut=r.statut.value,
-                change=r.change, etape=r.etape, raison=masquer(r.raison) if r.raison else None,
+                etat=etat_appareil(r.statut.value, {v.niveau.value for v in r.verifications}), change=r.change,
+                etape=r.etape, raison=masquer(r.raison) if r.raison else None,
                 diff=masquer(r.diff) if r.diff else None, duree_s=r.duree_s, details=_masquer_tout(r.details),
             )  # fmt: skip
             s.add(ligne)

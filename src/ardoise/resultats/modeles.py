@@ -43,6 +43,8 @@ class ResultatHoteLigne(Base):
     uai: Mapped[str | None] = mapped_column(String(8))
     commune: Mapped[str | None] = mapped_column(String(64))
     statut: Mapped[str] = mapped_column(String(16))
+    # the device's overall state after this run (see forme.etat_appareil), so reports aggregate in SQL
+    etat: Mapped[str | None] = mapped_column(String(16))
     change: Mapped[bool] = mapped_column(Boolean, default=False)
     etape: Mapped[str | None] = mapped_column(String(128))
     raison: Mapped[str | None] = mapped_column(Text)
@@ -58,6 +60,30 @@ class ResultatHoteLigne(Base):
         Index("ix_resultats_uai_date", "uai", "horodatage"),
         Index("ix_resultats_commune_date", "commune", "horodatage"),
         Index("ix_resultats_execution", "execution_id"),
+        # per-school and per-commune reports: trend and latest states from the index alone (PostgreSQL)
+        Index("ix_resultats_uai_execution", "uai", "execution_id", "hote", "etat", "id"),
+    )
+
+
+class ResumeQuotidien(Base):
+    """One device's maintenance passes of one day, kept after the detail is purged (retention)."""
+
+    __tablename__ = "resumes_quotidiens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hote: Mapped[str] = mapped_column(String(128))
+    jour: Mapped[dt.date] = mapped_column(Date)
+    uai: Mapped[str | None] = mapped_column(String(8))
+    commune: Mapped[str | None] = mapped_column(String(64))
+    passages: Mapped[int] = mapped_column(Integer)
+    ok: Mapped[int] = mapped_column(Integer, default=0)
+    attention: Mapped[int] = mapped_column(Integer, default=0)
+    critique: Mapped[int] = mapped_column(Integer, default=0)
+    injoignable: Mapped[int] = mapped_column(Integer, default=0)
+    dernier_etat: Mapped[str] = mapped_column(String(16))  # state at the day's last pass
+
+    __table_args__ = (
+        Index("ux_resumes_hote_jour", "hote", "jour", unique=True),
+        Index("ix_resumes_uai_jour", "uai", "jour"),
     )
 
 
