@@ -80,11 +80,11 @@ def test_a_refused_line_anywhere_in_a_change_leaves_running_and_saved_config_as_
         assert r.statut is StatutHote.echec and not r.change, quoi
         assert r.etape == "envoi", quoi
         assert r.raison.startswith(f"{cible.nom} : échec à l'étape « envoi » : "), quoi
+        assert "commande refusée par l'équipement : " in r.raison, quoi  # the refused line, named
         motif = ctx.acces(cible).plateforme.erreur
-        assert re.search(motif, r.raison) or "configuration" in r.raison, quoi  # the device's refusal, named
+        assert (
+            re.search(motif, r.raison) or "« end » (sortie du mode configuration impossible)" in r.raison
+        ), quoi
         assert "retour arrière effectué, état sauvegardé rétabli" in r.raison, quoi
         assert apres[cible.nom][0] == avant[cible.nom][0], quoi  # running config: exactly as before
         assert apres[cible.nom][1] == avant[cible.nom][1], quoi  # saved config: exactly as before
-    print({p: positions[p] for p in PLATEFORMES})
-    for r in resultats:
-        print(r.hote, r.raison)

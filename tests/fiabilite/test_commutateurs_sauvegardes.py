@@ -29,7 +29,7 @@ from tests.fiabilite.commutateurs import (
 pytest.importorskip("fake_switches")
 
 REFERENCES_ = [nom for _, nom in REFERENCES.values()]  # one switch per platform
-LENTS = [nom_clone(p, 1) for p in PLATEFORMES]  # "show running-config" answers after 30 s
+LENTS = [nom_clone(p, 1) for p in PLATEFORMES]  # "show running-config" answers after 8 s (the read waits 3)
 TRONQUES = [nom_clone(p, 2) for p in PLATEFORMES]  # every read cut after 6 lines, session dropped
 TRONQUES_UNE_FOIS = [nom_clone(p, 3) for p in PLATEFORMES]  # only the first read is cut
 REFUSES = REFERENCES_  # the vault holds a password the switches refuse
@@ -71,7 +71,7 @@ def test_faulty_reads_never_replace_a_good_backup_and_are_reported_after_retries
 
     try:
         for nom in LENTS:
-            flotte.instruction(nom, "lent 30 show running-config")
+            flotte.instruction(nom, "lent 8 show running-config")
         for nom in TRONQUES:
             flotte.instruction(nom, "tronquer 6")
         for nom in TRONQUES_UNE_FOIS:

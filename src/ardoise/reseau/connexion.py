@@ -135,7 +135,7 @@ class Session:
                     break
                 self._cx.set_base_prompt()
         except Exception as e:
-            raise ErreurApplication(f"envoi interrompu : {_raison(e)}") from None
+            raise ErreurApplication(_raison_envoi(e)) from None
         if re.search(p.erreur, sortie):
             raise ErreurApplication("commande refusée par l'équipement : " + _ligne_erreur(sortie, p.erreur))
         return masquer(sortie)
@@ -150,6 +150,18 @@ class Session:
                 self._cx.save_config()
         except Exception as e:
             raise ErreurApplication(f"sauvegarde de la configuration impossible : {_raison(e)}") from None
+
+
+def _raison_envoi(e: BaseException) -> str:
+    """Why a push stopped, in French: the device refused a line (named), or the session went away."""
+    texte = str(e)
+    refus = re.search(r"Invalid input detected at command: (.*?), matched error: (.*)", texte, re.DOTALL)
+    if type(e).__name__ == "ConfigInvalidException" and refus:
+        commande, erreur = refus.group(1).strip(), refus.group(2).strip().splitlines()[0]
+        return masquer(f"commande refusée par l'équipement : « {commande} » → {erreur}")
+    if "Failed to exit configuration mode" in texte:
+        return "commande refusée par l'équipement : « end » (sortie du mode configuration impossible)"
+    return f"envoi interrompu : {_raison(e)}"
 
 
 def _ligne_erreur(sortie: str, motif: str) -> str:
