@@ -247,7 +247,7 @@ class Portee:
             comptes = dict(
                 (i, (n, e)) for i, n, e in s.execute(
                     select(ResultatHoteLigne.execution_id, func.count(),
-                           func.sum(case((ResultatHoteLigne.statut != "ok", 1), else_=0)))
+                           func.sum(case((ResultatHoteLigne.statut.in_(("ok", "ignore")), 0), else_=1)))
                     .where(ResultatHoteLigne.execution_id.in_(ids), ResultatHoteLigne.commune.in_(self._communes))
                     .group_by(ResultatHoteLigne.execution_id))
             )  # fmt: skip
@@ -315,7 +315,7 @@ class Portee:
                            ResultatHoteLigne.commune.in_(self._communes))
                     .group_by(ResultatHoteLigne.statut)):  # fmt: skip
                     faits += n
-                    echecs += n if statut != "ok" else 0
+                    echecs += n if statut not in ("ok", "ignore") else 0
         return {"id": t.id, "statut": t.statut, "faits": faits, "attendus": t.attendus, "echecs": echecs,
                 "message": t.message or "", "execution": t.execution_id, "fini": t.statut in ("termine", "echec")}  # fmt: skip
 

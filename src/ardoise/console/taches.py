@@ -38,8 +38,11 @@ LIBELLES_GENRES = {
 
 
 def audit_disponible() -> bool:
-    """Whether the audit package is installed (the action appears only then)."""
-    return importlib.util.find_spec("ardoise.audit") is not None
+    """Whether the network audit is installed (the action appears only then)."""
+    try:
+        return importlib.util.find_spec("ardoise.audit.execution") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 @dataclass
@@ -53,7 +56,9 @@ class Reglages:
     dossier_wifi: Path = Path("var/ardoise/wifi")
     http_local: bool = False  # cookies without Secure / __Host- (local HTTP demo only)
     horloge: Callable[[], dt.datetime] = maintenant
+    dossier_audit: Path = Path("sortie/audit")
     transformer: Callable | None = None  # points sweep targets elsewhere (tests)
+    auditer: Callable | None = None  # None: ardoise.audit.execution.auditer (tests give a stand-in)
 
 
 class _Relais:
@@ -158,20 +163,19 @@ class Taches:
         return self.soumettre("maintenance", commune, uai, uai, qui, travail, attendus)
 
     def audit(self, t: Territoire, uai: str, commune: str, qui: str) -> int:
-        """An audit of one school through the audit package's own entry point, when it is installed."""
-        import ardoise.audit as paquet_audit
-
-        lanceur = getattr(paquet_audit, "lancer", None)
-        if lanceur is None:
-            raise ErreurUsage("l'audit n'expose pas encore de fonction « lancer » : action indisponible")
-        from ardoise.inventaire.selection import Selection
+        """A network audit of one school (the CLI's ``audit.execution.auditer``), stored when it ends."""
+        auditer = self.reglages.auditer
+        if auditer is None:
+            from ardoise.audit.execution import auditer
+        dossier = self.reglages.dossier_audit
 
         def travail(ident: int) -> str:
             relais = _Relais(
                 self.magasin, lambda ex: self._modifier(ident, execution_id=ex), f"console:{qui}"
             )
-            lanceur(t, Selection(ecoles=(uai,)), relais)
-            return "audit terminé"
+            a = auditer(t, uai, dossier=dossier, magasin=relais,
+                        progression=lambda m: self._modifier(ident, message=masquer(m)[:2000]))  # fmt: skip
+            return f"audit terminé : {len(a.constats)} constat(s)"
 
         return self.soumettre("audit", commune, uai, uai, qui, travail)
 

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+import asyncssh
 import pytest
 from fastapi.testclient import TestClient
 
@@ -46,6 +47,25 @@ class Horloge:
 def vers_port_ferme(cibles):
     """Test stand-in for the devices: every target goes to a closed loopback port (refused at once)."""
     return [dataclasses.replace(c, adresse="127.0.0.1", port=9) for c in cibles]
+
+
+def audit_factice(t, uai, dossier, magasin, progression):
+    """Test stand-in for the network audit (nmap must not scan the example territory's subnets from here):
+    stores one finding for the school the way the audit stores its runs."""
+    from types import SimpleNamespace
+
+    from ardoise.resultats.forme import Niveau, ResultatHote, StatutHote, Verification
+
+    e = t.ecole(uai)
+    progression("découverte (substitut de test)")
+    ex = magasin.commencer("audit", selection={"uai": e.uai}, lot=e.uai)
+    constat = Verification(
+        "hote-inconnu", "Hôte inconnu", Niveau.ATTENTION, "appareil non déclaré sur le VLAN élèves"
+    )
+    magasin.enregistrer(ex, ResultatHote("10.0.0.99", StatutHote.ok, verifications=[constat]), uai=e.uai,
+                        commune=e.commune)  # fmt: skip
+    magasin.terminer(ex)
+    return SimpleNamespace(constats=[constat])
 
 
 @dataclasses.dataclass
@@ -94,10 +114,11 @@ def creer_console(
     if base is not None:
         shutil.copyfile(base, tmp_path / "resultats.sqlite")
     magasin = Magasin(f"sqlite:///{tmp_path}/resultats.sqlite")
+    asyncssh.generate_private_key("ssh-ed25519").write_private_key(tmp_path / "cle")
     horloge = Horloge()
     reglages = Reglages(inventaire=inventaire, base=magasin.url, horloge=horloge, dossier_wifi=tmp_path / "wifi",
-                        ssh=ParametresSsh(cle=tmp_path / "absente", known_hosts=tmp_path / "kh", delai_hote=10),
-                        transformer=vers_port_ferme, **options)  # fmt: skip
+                        ssh=ParametresSsh(cle=tmp_path / "cle", known_hosts=tmp_path / "kh", delai_hote=10),
+                        transformer=vers_port_ferme, auditer=audit_factice, **options)  # fmt: skip
     return Console(creer_app(reglages, magasin), magasin, inventaire, horloge, reglages)
 
 
