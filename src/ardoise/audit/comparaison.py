@@ -108,15 +108,21 @@ def comparer(
     for hote in vus.values():
         hote.declare = par_mac.get(hote.mac or "") or (par_ip.get(hote.ip) if hote.ip else None)
         constats += [replace(k, hote=hote.nom) for k in _constats_hote(c, hote, par_ip, tables)]
-    vus_noms = {h.declare.nom for h in vus.values() if h.declare}
+    # answering is what counts: a switch keeps a silent device's MAC for minutes after it went off
+    repondent = {h.declare.nom for h in vus.values() if h.declare and "nmap" in h.sources}
+    dans_tables = {h.declare.nom: h for h in vus.values() if h.declare and h.commutateur}
     for d in c.declares:
-        if d.nom in c.attendus and d.nom not in vus_noms:
+        if d.nom in c.attendus and d.nom not in repondent:
             eq = d.equipement
+            table = dans_tables.get(d.nom)
+            encore = (
+                f" ; MAC encore dans la table de {table.commutateur} (port {table.port})" if table else ""
+            )
             constats.append(Constat(
                 "hote-absent", Gravite.moyenne,
                 f"L'appareil déclaré « {eq.nom} » ({eq.type.value}) ne répond pas sur le réseau.",
                 f"aucune réponse de {eq.adresse or '(adresse non déclarée)'} ni de la MAC {eq.mac or '(non déclarée)'}"
-                f" ; état dans le manifeste : {eq.etat.value}",
+                f" ; état dans le manifeste : {eq.etat.value}{encore}",
                 "vérifier qu'il est allumé et branché ; s'il a été retiré, mettre à jour son état dans le manifeste",
                 eq.nom, hote=eq.nom,
             ))  # fmt: skip

@@ -156,6 +156,11 @@ def _verification(k: Constat) -> Verification:
     return Verification(k.code, k.titre, k.gravite.niveau, k.titre, json.dumps(valeur, ensure_ascii=False))
 
 
+def _statut(constats: list[Constat]) -> StatutHote:
+    muet = any(k.code in ("hote-absent", "commutateur-injoignable") for k in constats)
+    return StatutHote.injoignable if muet else StatutHote.ok
+
+
 def enregistrer(a: Audit, magasin) -> int:
     """Write the audit to the results store; return the execution id."""
     ex = magasin.commencer("audit", selection={"uai": a.uai, "parties": list(a.parties), "cibles": a.cibles},
@@ -166,8 +171,8 @@ def enregistrer(a: Audit, magasin) -> int:
         par_hote.setdefault(k.hote or k.partie, []).append(k)
     for h in a.hotes:
         details = {**h.details(), "decouvert": True}
-        r = ResultatHote(h.nom, StatutHote.ok, details=details,
-                         verifications=[_verification(k) for k in par_hote.pop(h.nom, [])])  # fmt: skip
+        ks = par_hote.pop(h.nom, [])
+        r = ResultatHote(h.nom, _statut(ks), details=details, verifications=[_verification(k) for k in ks])
         magasin.enregistrer(ex, r, uai=a.uai, commune=a.commune)
     if "filtrage" in a.parties:
         verifs = [Verification(f"essai:{e.nom}", e.nom, Niveau.OK if e.conforme else Niveau.CRITIQUE,
@@ -182,9 +187,7 @@ def enregistrer(a: Audit, magasin) -> int:
                                              verifications=[_verification(k) for k in par_hote.pop("debit", [])]),
                             uai=a.uai, commune=a.commune)  # fmt: skip
     for nom, ks in par_hote.items():  # declared devices that did not answer, DNS, unreachable switches
-        statut = StatutHote.injoignable if any(k.code in ("hote-absent", "commutateur-injoignable") for k in ks) \
-            else StatutHote.ok  # fmt: skip
-        magasin.enregistrer(ex, ResultatHote(nom, statut, details={"nom": nom, "declare": True, "decouvert": False},
+        magasin.enregistrer(ex, ResultatHote(nom, _statut(ks), details={"nom": nom, "declare": True, "decouvert": False},
                                              verifications=[_verification(k) for k in ks]),
                             uai=a.uai, commune=a.commune)  # fmt: skip
     magasin.terminer(ex, "termine", resume=a.resume())
