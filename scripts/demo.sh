@@ -83,6 +83,22 @@ ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau appliquer --ec
 ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau confirmer --ecole 0331101T --format table
 ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise wifi generer --ecole 0331101T --sortie sortie/wifi --format table
 
+etape "6 sexies. La console web sur le territoire d'exemple, avec les résultats du labo (en arrière-plan)"
+# Démonstration en HTTP sur cette machine seulement (--http-local), balayages limités aux postes du labo (--labo) ; en production : derrière un mandataire TLS.
+[ -f sortie/console.pid ] && kill "$(cat sortie/console.pid)" 2>/dev/null || true
+port_console="${ARDOISE_CONSOLE_PORT:-8000}"
+base_console="sqlite:///$PWD/sortie/maintenance.sqlite"
+setsid ardoise console servir --http-local --labo --hote 127.0.0.1 --port "$port_console" --base "$base_console" \
+    --cle "$(lire_etat "e['acces']['cle_ssh']")" --known-hosts sortie/known_hosts-labo --wifi-sortie sortie/wifi \
+    > sortie/console.log 2>&1 < /dev/null &
+echo $! > sortie/console.pid
+cat >&2 <<FIN
+Console : http://127.0.0.1:$port_console/ (journal : sortie/console.log, pid : sortie/console.pid)
+Aucun compte par défaut ; créez le premier administrateur :
+  .venv/bin/ardoise console utilisateur ajouter admin --role admin-syndicat --base $base_console
+Arrêt de la console : kill \$(cat sortie/console.pid)
+FIN
+
 if [ "${ARDOISE_DEMO_GARDER_LABO:-0}" = "1" ]; then
     echo "Le labo reste démarré ; arrêtez-le avec : .venv/bin/ardoise labo arreter" >&2
 else

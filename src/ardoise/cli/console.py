@@ -65,6 +65,12 @@ def servir(
     accepter_nouvelles_cles: Annotated[
         bool, typer.Option("--accepter-nouvelles-cles", help="Retenir la clé d'un appareil jamais vu.")
     ] = False,
+    labo: Annotated[
+        bool,
+        typer.Option(
+            "--labo", help="Démonstration : les balayages ne visent que les postes du labo démarré."
+        ),
+    ] = False,
     wifi_sortie: Annotated[
         Path, typer.Option("--wifi-sortie", help="Dossier des configurations Wi-Fi régénérées.")
     ] = Path("var/ardoise/wifi"),
@@ -90,7 +96,7 @@ def servir(
                               "cookies de session circuleraient en clair")  # fmt: skip
     territoire(inventaire)  # a broken manifest is reported now, not on the first page
     reglages = Reglages(
-        inventaire=inventaire, base=base, http_local=http_local, dossier_wifi=wifi_sortie,
+        inventaire=inventaire, base=base, http_local=http_local, dossier_wifi=wifi_sortie, labo=labo,
         ssh=ParametresSsh(cle=cle, known_hosts=known_hosts, accepter_nouvelles_cles=accepter_nouvelles_cles),
     )  # fmt: skip
     application = creer_app(reglages)

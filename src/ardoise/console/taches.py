@@ -55,10 +55,22 @@ class Reglages:
     parallele: int = 20
     dossier_wifi: Path = Path("var/ardoise/wifi")
     http_local: bool = False  # cookies without Secure / __Host- (local HTTP demo only)
+    labo: bool = False  # demo: sweeps only reach the running lab's PCs (refused when the lab is stopped)
     horloge: Callable[[], dt.datetime] = maintenant
     dossier_audit: Path = Path("sortie/audit")
     transformer: Callable | None = None  # points sweep targets elsewhere (tests)
     auditer: Callable | None = None  # None: ardoise.audit.execution.auditer (tests give a stand-in)
+
+
+def hotes_du_labo() -> tuple[str, ...]:
+    """The PCs of the running lab; a French error when it is stopped (nothing may leave the lab)."""
+    from ardoise.labo.labo import Labo
+
+    etat = Labo().etat()
+    if not etat.get("demarre") or not etat.get("hotes"):
+        raise ErreurUsage("le labo n'est pas démarré : la console de démonstration ne balaie que ses postes "
+                          "(ardoise labo demarrer)")  # fmt: skip
+    return tuple(etat["hotes"])
 
 
 class _Relais:
@@ -144,6 +156,8 @@ class Taches:
         from ardoise.maintenance.execution import lancer
 
         selection = Selection(ecoles=(uai,))
+        if self.reglages.labo:
+            selection = Selection(ecoles=(uai,), noms=hotes_du_labo())
         attendus = len(cibles(t, selection))
         r = self.reglages
 

@@ -170,3 +170,19 @@ def test_creer_un_compte_depuis_la_console(console):
     nouveau = console.connecter("mme-martin", "trois pommes sur la table")
     assert "Groupe scolaire Jean-Jaurès" in nouveau.get("/").text
     assert ("admin-commune", "ok", "mme-martin", None) in _evenements(console.magasin, "console.compte.creer")
+
+
+def test_mode_labo_refuse_quand_le_labo_est_arrete(tmp_path, modele, monkeypatch):
+    from ardoise.labo.labo import Labo
+    from tests.unit.console.conftest import creer_console
+
+    monkeypatch.setattr(Labo, "etat", lambda self: {"demarre": False, "hotes": {}})  # stand-in: a stopped lab
+    c = creer_console(tmp_path, inventaire=modele[0], base=modele[1], labo=True)
+    client = c.connecter("technicien-commune")
+    r = client.post(
+        f"/ecoles/{ECOLE}/maintenance/lancer", data={"csrf": csrf(client)}, follow_redirects=False
+    )
+    assert r.status_code == 400 and "labo n&#39;est pas démarré" in r.text
+    with c.magasin.session() as s:
+        assert s.scalar(select(Execution.id)) is None  # nothing swept
+    c.app.state.taches.fermer()
