@@ -8,16 +8,30 @@ Ansible shows, and tasks with secrets are ``no_log``.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ardoise import cles_hote
 from ardoise.erreurs import ArdoiseErreur
 from ardoise.secrets import masquer
 
 PLAYBOOK = "playbooks/atelier.yml"
+# the precheck: can we log in and become root? (ansible.builtin.ping changes nothing on the device)
+MODULE_PRECONTROLE = "ansible.builtin.ping"
+_CAUSES = (
+    ("Connection refused", "connexion refusée : sshd arrêté ?"),
+    ("timed out", "délai de connexion dépassé"),
+    ("No route to host", "hôte injoignable : éteint ou débranché ?"),
+    ("Broken pipe", "connexion coupée avant l'échange SSH : poste bloqué ?"),
+    ("Permission denied", "authentification refusée : clé SSH non autorisée ?"),
+)
+_CLE_CHANGEE = re.compile(r"Host key for (\S+) has changed|REMOTE HOST IDENTIFICATION HAS CHANGED")
 
 
 def racine_projet() -> Path:
@@ -85,9 +99,18 @@ def _raison(res: dict) -> str:
 class Suivi:
     """ansible-runner event handler: per-host state, thread-safe, with a callback on each change."""
 
-    def __init__(self, hotes: list[str], changement: Callable[[SuiviHote], None] | None = None) -> None:
+    def __init__(
+        self,
+        hotes: list[str],
+        changement: Callable[[SuiviHote], None] | None = None,
+        known_hosts: Path | None = None,
+        adresses: dict[str, tuple[str, int]] | None = None,
+    ) -> None:
         self.hotes = {h: SuiviHote(h) for h in hotes}
+        self.adresses = adresses or {}
         self.changement = changement
+        self.known_hosts = cles_hote.fichier_known_hosts(known_hosts)
+        self.fin = "playbook terminé"
         self._verrou = threading.Lock()
 
     def __call__(self, evenement: dict) -> bool:
@@ -100,7 +123,7 @@ class Suivi:
                     x._clore()
                     x.fini = True
                     if not x.echec:
-                        x.etape = "playbook terminé"
+                        x.etape = self.fin
                         if self.changement:
                             self.changement(x)
             return True
@@ -123,15 +146,28 @@ class Suivi:
             elif genre == "runner_on_unreachable":
                 h.echec = h.injoignable = True
                 h.etape_echec = h.etape_echec or h.etape
-                h.raison = h.raison or masquer(
-                    "poste injoignable en SSH : " + str((donnees.get("res") or {}).get("msg") or "")
-                )
+                h.raison = h.raison or self._injoignable(nom, donnees)
                 h.etape = f"INJOIGNABLE — {h.etape}"
             else:
                 return True
         if self.changement:
             self.changement(h)
         return True
+
+    def _injoignable(self, nom: str, donnees: dict) -> str:
+        msg = str((donnees.get("res") or {}).get("msg") or "")
+        m = _CLE_CHANGEE.search(msg)
+        if m:  # OpenSSH refused a changed key (StrictHostKeyChecking=accept-new)
+            if nom in self.adresses:
+                adresse, port = self.adresses[nom]
+            else:
+                cle = m.group(1) or str(donnees.get("remote_addr") or nom)
+                adresse, port = cle[1:].split("]:", 1) if cle.startswith("[") else (cle, 22)
+            return cles_hote.message_cle_changee(nom, adresse, int(port), self.known_hosts)
+        cause = next((f for motif, f in _CAUSES if motif in msg), None)
+        return masquer(
+            "poste injoignable en SSH" + (f" ({cause})" if cause else "") + " : " + msg.strip()[:300]
+        )
 
 
 def executer(
@@ -144,8 +180,17 @@ def executer(
     utilisateur: str | None = None,
     known_hosts: Path | None = None,
     changement: Callable[[SuiviHote], None] | None = None,
+    precontrole: bool = False,
+    dossier_controle: Path | None = None,
+    adresses: dict[str, str] | None = None,
 ) -> BilanAnsible:
-    """Run the workshop playbook on ``hotes`` (``--limit``); never raises for a host's failure."""
+    """Run the workshop playbook on ``hotes`` (``--limit``); never raises for a host's failure.
+
+    ``precontrole``: instead of the playbook, only log in and become root on each host (``ansible.builtin.ping``,
+    which changes nothing). ``adresses``: each host's address, to name it in a refused-key message.
+    ``dossier_controle``: where OpenSSH keeps its master connections for this run
+    (a master from an earlier run would skip the host-key check); default: a fresh one removed at the end.
+    """
     try:
         import ansible_runner
     except ImportError as e:
@@ -159,21 +204,27 @@ def executer(
     (dossier / "inventory" / "ardoise.yml").write_text(
         f"plugin: ardoise\ninventaire: {inventaire.resolve()}\n"
     )
+    propre = dossier_controle is None
+    controle = dossier_controle or Path(tempfile.mkdtemp(prefix="ard-ssh-"))
+    kh = cles_hote.fichier_known_hosts(known_hosts)
     ssh_args = [
         "-o ControlMaster=auto",
         "-o ControlPersist=60s",
         "-o ServerAliveInterval=15",
         "-o ServerAliveCountMax=4",
-    ]
-    if known_hosts is not None:
         # first contact recorded during the workshop (accept-new); a CHANGED key is always refused
-        ssh_args += [f"-o UserKnownHostsFile={known_hosts}", "-o StrictHostKeyChecking=accept-new"]
+        f"-o UserKnownHostsFile={kh}",
+        "-o StrictHostKeyChecking=accept-new",
+        "-o HashKnownHosts=no",  # the same readable file as asyncssh and netmiko write (names are in the manifest)
+    ]
     env = {
         "ANSIBLE_CONFIG": str(racine / "ansible.cfg"),
         "ANSIBLE_ROLES_PATH": str(racine / "roles"),
         "ANSIBLE_INVENTORY_PLUGINS": str(racine / "plugins" / "inventory"),
         "ANSIBLE_SSH_ARGS": " ".join(ssh_args),
         "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(controle),
         "ANSIBLE_TIMEOUT": "20",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
@@ -188,22 +239,32 @@ def executer(
         options += ["--private-key", str(cle)]
     if utilisateur:
         options += ["-u", utilisateur]
-    suivi = Suivi(hotes, changement)
+    port = int((variables or {}).get("ansible_port", 22))
+    suivi = Suivi(hotes, changement, kh, {n: (a, port) for n, a in (adresses or {}).items()})
+    if precontrole:
+        suivi.fin = "précontrôle réussi"
+        options.append("--become")
+        quoi = {"module": MODULE_PRECONTROLE, "host_pattern": ",".join(hotes)}
+    else:
+        quoi = {"playbook": str(racine / PLAYBOOK), "limit": ",".join(hotes)}
     debut = time.monotonic()
-    r = ansible_runner.run(
-        private_data_dir=str(dossier),
-        project_dir=str(racine),
-        playbook=str(racine / PLAYBOOK),
-        limit=",".join(hotes),
-        forks=max(1, parallele),
-        extravars=variables or {},
-        envvars=env,
-        cmdline=" ".join(options) or None,
-        event_handler=suivi,
-        quiet=True,
-        rotate_artifacts=5,
-        suppress_env_files=True,
-    )
+    try:
+        r = ansible_runner.run(
+            private_data_dir=str(dossier),
+            project_dir=str(racine),
+            **quoi,
+            forks=max(1, parallele),
+            extravars=variables or {},
+            envvars=env,
+            cmdline=" ".join(options) or None,
+            event_handler=suivi,
+            quiet=True,
+            rotate_artifacts=5,
+            suppress_env_files=True,
+        )
+    finally:
+        if propre:
+            fermer_maitres(controle)
     for h in suivi.hotes.values():
         if not h.fini and not h.echec and r.status != "successful":
             h.echec = True
@@ -211,4 +272,17 @@ def executer(
             h.raison = (
                 h.raison or f"le playbook s'est arrêté ({r.status}, code {r.rc}) avant la fin pour ce poste"
             )
+    if precontrole:  # ad-hoc runs send no playbook_on_stats: a host that answered is done
+        for h in suivi.hotes.values():
+            h.fini = True
     return BilanAnsible(suivi.hotes, int(r.rc or 0), str(r.status), dossier, time.monotonic() - debut)
+
+
+def fermer_maitres(dossier: Path) -> None:
+    """Stop this run's OpenSSH master connections and remove their folder."""
+    import subprocess
+
+    for prise in dossier.glob("*"):
+        subprocess.run(["ssh", "-o", f"ControlPath={prise}", "-O", "exit", "ardoise"], capture_output=True,
+                       timeout=10, check=False)  # fmt: skip
+    shutil.rmtree(dossier, ignore_errors=True)

@@ -152,11 +152,12 @@ COLONNES = ["poste", "etat", "etape", "raison"]
 
 
 def _lancer(seulement_verifier: bool, ecole, postes, lot, parallele, reprendre, cle, known_hosts, utilisateur,
-            variables, labo, base, inventaire, format, silencieux) -> None:  # fmt: skip
+            variables, labo, base, inventaire, format, silencieux, seuil_echec=None) -> None:  # fmt: skip
     from ardoise.atelier import postes as choix
-    from ardoise.atelier.preparation import preparer
+    from ardoise.atelier.preparation import Seuil, preparer
     from ardoise.resultats.magasin import Magasin
 
+    seuil = Seuil.lire(seuil_echec) if seuil_echec is not None else None
     t = territoire(inventaire)
     noms = tuple(n.strip() for n in (postes or "").split(",") if n.strip())
     le_lot = choix.choisir(t, ecole, noms, lot)
@@ -169,7 +170,7 @@ def _lancer(seulement_verifier: bool, ecole, postes, lot, parallele, reprendre, 
             console_err.print(f"{eq.nom} : ignoré — {raison}", highlight=False)
     with _Vue([p.nom for p in le_lot.postes], silencieux) as vue:
         bilan = preparer(t, le_lot, magasin, connexion, parallele, reprendre, changement=vue,
-                         seulement_verifier=seulement_verifier)  # fmt: skip
+                         seulement_verifier=seulement_verifier, seuil=seuil)  # fmt: skip
     lignes = [
         {
             "poste": n,
@@ -181,6 +182,8 @@ def _lancer(seulement_verifier: bool, ecole, postes, lot, parallele, reprendre, 
     ]
     if not lignes and not silencieux:
         console_err.print("rien à faire : tous les postes du lot sont déjà prêts")
+    if bilan.arret:
+        console_err.print(f"ARRÊT DU LOT : {bilan.arret}", highlight=False)
     afficher(lignes, format, COLONNES, titre=f"Atelier, lot {bilan.lot} (exécution n° {bilan.execution_id})")
     if not silencieux:
         console_err.print(
@@ -205,18 +208,29 @@ def preparer(
     utilisateur: OptUtilisateur = None,
     variables: OptVariables = None,
     labo: OptLabo = False,
+    seuil_echec: Annotated[
+        str | None,
+        typer.Option(
+            "--seuil-echec",
+            help="Arrêter le lot avant l'étape suivante (préparation, vérification) dès que les échecs dépassent"
+            " N postes ou P% du lot (ex. 3 ou 10%). Les postes non tentés sont notés dans la base.",
+            show_default=False,
+        ),
+    ] = None,
     base: OptBase = None,
     inventaire: OptInventaire = None,
     format: OptFormat = None,
     verbeux: OptVerbeux = 0,
     silencieux: OptSilencieux = False,
 ) -> None:
-    """Prépare les postes (playbook atelier), les vérifie et enregistre chacun : prêt ou en échec (étape, raison).
+    """Prépare les postes (précontrôle, playbook atelier, vérifications) et enregistre chacun : prêt, en échec
+    (étape, raison) ou non tenté (seuil d'échec dépassé).
 
-    Code de sortie : 0 si tous les postes sont prêts, 1 sinon.
+    Code de sortie : 0 si tous les postes sont prêts, 1 sinon (un poste injoignable, en échec ou non tenté ;
+    chacun est nommé avec sa raison).
     """
     _lancer(False, ecole, postes, lot, parallele, reprendre, cle, known_hosts, utilisateur, variables, labo, base,
-            inventaire, format, silencieux)  # fmt: skip
+            inventaire, format, silencieux, seuil_echec)  # fmt: skip
 
 
 @app.command("verifier")

@@ -51,16 +51,21 @@ def _liste(valeurs: list[str] | None) -> tuple[str, ...]:
 
 
 class _Progression:
-    """Live progress on stderr: hosts done / total, failures so far (one line, redrawn on a terminal)."""
+    """Live progress on stderr: hosts done / total, failures so far (one line, redrawn on a terminal);
+    with ``-v``, one line per device as it ends (its result is already in the store)."""
 
-    def __init__(self, silencieux: bool) -> None:
+    def __init__(self, silencieux: bool, verbeux: int = 0) -> None:
         self.silencieux = silencieux
+        self.verbeux = verbeux
         self.tty = sys.stderr.isatty()
         self.dernier = 0.0
 
     def __call__(self, a) -> None:
         if self.silencieux:
             return
+        if self.verbeux and not self.tty:
+            sys.stderr.write(f"{a.dernier} : {a.dernier_statut} ({a.faits}/{a.total}), enregistré\n")
+            sys.stderr.flush()
         maintenant = time.monotonic()
         if a.faits != a.total and maintenant - self.dernier < (0.1 if self.tty else 2.0):
             return
@@ -134,7 +139,7 @@ def lancer(
     ssh = ParametresSsh(
         cle=cle, known_hosts=known_hosts, accepter_nouvelles_cles=accepter_nouvelles_cles, delai_hote=delai
     )
-    bilan = lancer_maintenance(t, sel, controles, magasin, ssh, parallele, _Progression(silencieux))
+    bilan = lancer_maintenance(t, sel, controles, magasin, ssh, parallele, _Progression(silencieux, verbeux))
     lignes = bilan.par_ecole()
     afficher(lignes, format, COLONNES_BILAN, titre=f"Maintenance n° {bilan.execution_id} : bilan par école")
     if not silencieux:

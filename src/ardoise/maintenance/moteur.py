@@ -19,6 +19,7 @@ from pathlib import Path
 
 import asyncssh
 
+from ardoise import cles_hote
 from ardoise.erreurs import ErreurConnexion
 from ardoise.maintenance import script as batch
 from ardoise.maintenance.catalogue import Controle, Sortie, pire
@@ -40,9 +41,7 @@ class ParametresSsh:
     delai_hote: float = 120.0
 
     def chemin_known_hosts(self) -> Path:
-        if self.known_hosts:
-            return Path(self.known_hosts)
-        return Path(os.environ.get("ARDOISE_KNOWN_HOSTS") or Path.home() / ".ssh" / "known_hosts")
+        return cles_hote.fichier_known_hosts(self.known_hosts)
 
     def chemin_cle(self) -> Path | None:
         if self.cle:
@@ -56,6 +55,7 @@ class Avancement:
     faits: int = 0
     echecs: int = 0
     dernier: str = ""
+    dernier_statut: str = ""  # the last host's status (already in the store when reported)
 
 
 class _Client(asyncssh.SSHClient):
@@ -67,7 +67,7 @@ class _Client(asyncssh.SSHClient):
 
     def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
         if self.accepter and self.inconnu:
-            nom = host if port == 22 else f"[{host}]:{port}"
+            nom = cles_hote.nom_known_hosts(host, port)
             self.nouvelles.append(f"{nom} {key.export_public_key().decode().strip()}\n")
             return True
         return False
@@ -117,6 +117,7 @@ class Balayage:
             avancement.faits += 1
             avancement.echecs += r.echoue
             avancement.dernier = cible.nom
+            avancement.dernier_statut = r.statut.value
             if self.progression:
                 self.progression(avancement)
             return r
@@ -203,9 +204,7 @@ class Balayage:
 
     def _retenir(self, lignes: list[str]) -> None:
         chemin = self.ssh.chemin_known_hosts()
-        chemin.parent.mkdir(parents=True, exist_ok=True)
-        with chemin.open("a") as f:
-            f.writelines(lignes)
+        cles_hote.retenir(chemin, lignes)
         self._known_hosts = asyncssh.read_known_hosts(str(chemin))
 
     async def _par_ssh(self, cible: Cible) -> ResultatHote:
@@ -252,13 +251,10 @@ class Balayage:
     def _refus_cle(self, cible: Cible) -> ResultatHote:
         chemin = self.ssh.chemin_known_hosts()
         if self._connu(cible):
-            raison = (f"la clé d'hôte SSH de {cible.nom} ({cible.adresse}) a CHANGÉ depuis la dernière connexion :"
-                      " poste réinstallé, ou interception ? Connexion refusée. Si le poste a été réinstallé,"
-                      f" retirez l'ancienne clé : ssh-keygen -R {cible.adresse} -f {chemin}")  # fmt: skip
+            raison = cles_hote.message_cle_changee(cible.nom, cible.adresse, cible.port, chemin)
             cause = "cle_changee"
         else:
-            raison = (f"clé d'hôte SSH de {cible.nom} ({cible.adresse}) inconnue dans {chemin} : ajoutez-la"
-                      " (ssh-keyscan après vérification) ou relancez avec --accepter-nouvelles-cles")  # fmt: skip
+            raison = cles_hote.message_cle_inconnue(cible.nom, cible.adresse, cible.port, chemin)
             cause = "cle_inconnue"
         return ResultatHote(
             cible.nom, StatutHote.refuse, etape="cle_hote", raison=raison, details={"cause": cause}

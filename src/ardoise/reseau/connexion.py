@@ -3,6 +3,8 @@
 Where to connect: the manifest's management address and port, unless an access file
 (``--acces FICHIER`` / ``$ARDOISE_RESEAU_ACCES``: ``{"sw-nom": {"adresse": "127.0.91.1", "port": 2201}}``)
 says otherwise (SSH tunnel, bastion, the lab's emulators on loopback). Credentials come from the vault.
+Host keys follow Ardoise's one policy (``ardoise.cles_hote``): the fleet's known_hosts, a changed key refused,
+an unknown key recorded on the first session (switches never pass through the workshop), strict afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ardoise import cles_hote
 from ardoise.erreurs import ErreurApplication, ErreurAuthentification, ErreurConnexion, ErreurUsage
 from ardoise.reseau.plateformes import Plateforme
 from ardoise.secrets import Secret, masquer
@@ -31,6 +34,8 @@ class Acces:
     mot_de_passe: Secret
     enable: Secret | None
     plateforme: Plateforme
+    known_hosts: Path | None = None  # None: the fleet's (``cles_hote.fichier_known_hosts``)
+    accepter_nouvelles_cles: bool = True  # first session records an unknown key; a CHANGED key is refused
 
 
 def lire_acces(chemin: Path | None) -> dict[str, tuple[str, int]]:
@@ -62,15 +67,24 @@ class Session:
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
         a = self.acces
+        cx = None
         try:
-            self._cx = ConnectHandler(
+            cx = ConnectHandler(
                 device_type=a.plateforme.netmiko, host=a.adresse, port=a.port, username=a.utilisateur,
                 password=a.mot_de_passe.reveler(),
                 secret=(a.enable or a.mot_de_passe).reveler(),
                 conn_timeout=self.delai, auth_timeout=self.delai, banner_timeout=self.delai,
-                read_timeout_override=None, fast_cli=True,
+                read_timeout_override=None, fast_cli=True, auto_connect=False,
+                system_host_keys=False, alt_host_keys=False,
             )  # fmt: skip
+            cx.key_policy = _politique_cles(a)  # every host key goes through Ardoise's policy
+            cx._open()
+            self._cx = cx
             self._cx.enable()
+        except cles_hote.ErreurCleHote:
+            if cx is not None and getattr(cx, "remote_conn_pre", None) is not None:
+                cx.remote_conn_pre.close()
+            raise
         except NetmikoAuthenticationException:
             raise ErreurAuthentification(
                 f"{a.nom} : identifiants refusés par {a.adresse}:{a.port} (vérifiez le coffre)"
@@ -150,6 +164,41 @@ class Session:
                 self._cx.save_config()
         except Exception as e:
             raise ErreurApplication(f"sauvegarde de la configuration impossible : {_raison(e)}") from None
+
+
+def _politique_cles(acces: Acces):
+    import paramiko  # lazily, like netmiko
+
+    class PolitiqueCles(paramiko.MissingHostKeyPolicy):
+        """No key is preloaded into paramiko: every server key is checked here against the fleet's file."""
+
+        def __init__(self, acces: Acces) -> None:
+            self.acces = acces
+
+        def missing_host_key(self, _client, _hostname: str, key) -> None:
+            a = self.acces
+            chemin = cles_hote.fichier_known_hosts(a.known_hosts)
+            nom = cles_hote.nom_known_hosts(a.adresse, a.port)
+            connues = paramiko.HostKeys()
+            if chemin.exists():
+                try:
+                    connues.load(str(chemin))
+                except (OSError, ValueError) as e:
+                    raise ErreurConnexion(f"fichier known_hosts illisible : {chemin} ({e})") from None
+            entree = connues.lookup(nom)
+            if entree:
+                if entree.get(key.get_name()) == key:
+                    return
+                raise cles_hote.ErreurCleHote(
+                    cles_hote.message_cle_changee(a.nom, a.adresse, a.port, chemin), changee=True
+                )
+            if not a.accepter_nouvelles_cles:
+                raise cles_hote.ErreurCleHote(
+                    cles_hote.message_cle_inconnue(a.nom, a.adresse, a.port, chemin), changee=False
+                )
+            cles_hote.retenir(chemin, [f"{nom} {key.get_name()} {key.get_base64()}"])
+
+    return PolitiqueCles(acces)
 
 
 def _raison_envoi(e: BaseException) -> str:

@@ -43,6 +43,8 @@ class Contexte:
     delai_lecture: float = 20.0
     progression: Callable[[str], None] = lambda _m: None
     secrets: dict[str, Secret] = field(default_factory=dict)
+    known_hosts: Path | None = None  # None: the fleet's ($ARDOISE_KNOWN_HOSTS, else ~/.ssh/known_hosts)
+    accepter_nouvelles_cles: bool = True  # a switch's first session records its key; a changed key is refused
     _acces: dict[str, tuple[str, int]] | None = None
 
     def charger_secrets(self, cibles: list[Cible]) -> None:
@@ -63,7 +65,8 @@ class Contexte:
             nom=c.nom, adresse=adresse, port=port, utilisateur=ident.utilisateur,
             mot_de_passe=self.secrets[ident.mot_de_passe.coffre],
             enable=self.secrets[ident.secret_enable.coffre] if ident.secret_enable else None,
-            plateforme=plateforme(c.plateforme),
+            plateforme=plateforme(c.plateforme), known_hosts=self.known_hosts,
+            accepter_nouvelles_cles=self.accepter_nouvelles_cles,
         )  # fmt: skip
 
     def preparation(self, cible: Cible) -> Preparation:

@@ -109,11 +109,17 @@ class Magasin:
         utilisateur: str | None = None,
         lot: str | None = None,
     ) -> int:
-        """Record the start of a run; return its id."""
+        """Record the start of a run (with the process running it); return its id.
+
+        Runs of this machine left ``en_cours`` by a process that is gone (killed, power cut) are marked
+        ``interrompu`` first.
+        """
+        self.constater_interruptions()
         with self.session() as s:
             ex = Execution(
-                genre=genre, selection=selection or {}, utilisateur=utilisateur or _utilisateur(), lot=lot
-            )
+                genre=genre, selection=selection or {}, utilisateur=utilisateur or _utilisateur(), lot=lot,
+                resume={"processus": _processus()},
+            )  # fmt: skip
             s.add(ex)
             s.flush()
             return ex.id
@@ -144,6 +150,22 @@ class Magasin:
             ex.fin = maintenant()
             ex.statut = statut
             ex.resume = _masquer_tout(resume or {})
+
+    def constater_interruptions(self) -> list[int]:
+        """Mark ``interrompu`` the runs still ``en_cours`` whose process (on this machine) no longer exists."""
+        ici = _processus()
+        with self.session() as s:
+            morts = []
+            for ex in s.scalars(select(Execution).where(Execution.statut == "en_cours")):
+                p = (ex.resume or {}).get("processus") or {}
+                if p.get("machine") == ici["machine"] and p.get("pid") and not _vivant(p):
+                    ex.statut = "interrompu"
+                    ex.resume = {
+                        **ex.resume,
+                        "interruption": "processus disparu avant la fin (tué ou arrêté)",
+                    }
+                    morts.append(ex.id)
+            return morts
 
     # -- device states ---------------------------------------------------------------------------
     def definir_etat(
@@ -208,6 +230,25 @@ def _pragmas_sqlite(connexion: Any, _record: Any) -> None:
     curseur.execute("PRAGMA foreign_keys=ON")
     curseur.execute("PRAGMA synchronous=NORMAL")
     curseur.close()
+
+
+def _debut_processus(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, Linux), to tell a reused pid apart."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _processus() -> dict:
+    import socket
+
+    return {"pid": os.getpid(), "machine": socket.gethostname(), "debut": _debut_processus(os.getpid())}
+
+
+def _vivant(p: dict) -> bool:
+    debut = _debut_processus(int(p["pid"]))
+    return debut is not None and (p.get("debut") is None or debut == p["debut"])
 
 
 def _utilisateur() -> str:

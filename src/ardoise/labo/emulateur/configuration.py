@@ -9,7 +9,13 @@ One file describes one switch (the lab writes it from a ``CommutateurLabo``)::
                 "description": "Salle 12"},
                {"nom": "GigabitEthernet0/24", "mode": "trunk", "vlan": null, "vlans": [10, 20],
                 "description": "Lien serveur"}],
-     "fichier_controle": "/run/ardoise-labo/sw-cdi.ctl"}
+     "fichier_controle": "/run/ardoise-labo/sw-cdi.ctl",
+     "fichier_macs": "/run/ardoise-labo/sw-cdi.macs.json"}
+
+``fichier_macs`` (optional) is the MAC/ARP table the lab feeds (see :mod:`.tables`: a stand-in).
+
+An optional ``"cle_hote"`` names an SSH host private key file (PEM/OpenSSH, RSA); without it every
+emulator shows fake-switches' fixed demo key. Tests restart an emulator with a new key to see a CHANGED key.
 
 ``ports`` lists every physical port the emulated switch has, in any order (they are shown in
 natural order). On a trunk, ``vlan`` is the untagged (native) VLAN; ``null`` keeps the platform's
@@ -56,6 +62,8 @@ class ConfigEmulateur:
     vlans: tuple[tuple[int, str], ...]
     ports: tuple[PortEmule, ...]
     fichier_controle: Path
+    fichier_macs: Path | None = None
+    cle_hote: Path | None = None
 
 
 def _exiger(donnees: dict[str, Any], cle: str, type_: type | tuple[type, ...]) -> Any:
@@ -123,6 +131,8 @@ def depuis_dict(donnees: dict[str, Any]) -> ConfigEmulateur:
         vlans=tuple(vlans),
         ports=ports,
         fichier_controle=Path(_exiger(donnees, "fichier_controle", str)),
+        fichier_macs=Path(donnees["fichier_macs"]) if isinstance(donnees.get("fichier_macs"), str) else None,
+        cle_hote=Path(_exiger(donnees, "cle_hote", str)) if donnees.get("cle_hote") else None,
     )
 
 

@@ -195,6 +195,10 @@ def ecouter(commutateur: Commutateur) -> IListeningPort:
     config = commutateur.config
     verificateur.addUser(config.utilisateur.encode(), config.mot_de_passe.encode())
     usine.portal.registerChecker(verificateur)
-    usine.publicKeys = {b"ssh-rsa": _CLES[0]}
-    usine.privateKeys = {b"ssh-rsa": _CLES[1]}
+    cles = _CLES
+    if config.cle_hote is not None:  # this switch's own host key
+        privee = keys.Key.fromFile(str(config.cle_hote))
+        cles = (privee.public(), privee)
+    usine.publicKeys = {b"ssh-rsa": cles[0]}
+    usine.privateKeys = {b"ssh-rsa": cles[1]}
     return reactor.listenTCP(config.port, usine, interface=config.adresse)
