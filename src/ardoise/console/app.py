@@ -74,7 +74,9 @@ def _environnement() -> Environment:
     env = Environment(loader=PackageLoader("ardoise.console", "gabarits"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)  # fmt: skip
     env.filters["date_fr"] = _date_fr
-    env.globals.update(LIBELLES_ROLES=LIBELLES_ROLES, LIBELLES_GENRES=LIBELLES_GENRES, Role=Role,
+    env.globals.update(STATUTS_TACHES={"en_attente": "en attente", "en_cours": "en cours", "termine": "terminé",
+                                       "echec": "échec"},
+                       LIBELLES_ROLES=LIBELLES_ROLES, LIBELLES_GENRES=LIBELLES_GENRES, Role=Role,
                        ETATS_MARQUABLES=ETATS_MARQUABLES)  # fmt: skip
     return env
 

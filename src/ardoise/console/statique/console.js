@@ -20,7 +20,6 @@
 
   function suivre(bloc) {
     const url = bloc.dataset.avancement;
-    let execution = null;
     async function tour() {
       try {
         const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -35,15 +34,13 @@
           }
           return;
         }
-        if (bloc.dataset.recharger && a.execution && execution === null && !document.getElementById("lien-execution")) {
-          execution = a.execution;
-        }
       } catch (e) {
         /* network hiccup: try again */
       }
       window.setTimeout(tour, 1000);
     }
-    if (!bloc.querySelector(".etat-tache") || !["termine", "echec"].includes(bloc.querySelector(".etat-tache").textContent.trim())) {
+    const etat = bloc.querySelector(".etat-tache");
+    if (!etat || !["terminé", "échec"].includes(etat.textContent.trim())) {
       tour();
     }
   }
