@@ -81,7 +81,7 @@ def test_unconfirmed_push_comes_back_to_the_backup_on_every_platform(flotte: Flo
         resultat, quand = retours[nom]
         assert resultat == "retour_arriere", (nom, resultat)
         assert quand <= echeances[nom] + dt.timedelta(seconds=MARGE), (nom, quand, echeances[nom])
-    assert not list(attente.glob("*.json"))
+    assert attendre(lambda: not list(attente.glob("*.json")), time.monotonic() + 30)  # every rollback over
 
     def verifier(cible) -> tuple[str, list[str], bool]:  # noqa: ANN001
         courante = lire(ctx, cible)
@@ -98,3 +98,17 @@ def test_unconfirmed_push_comes_back_to_the_backup_on_every_platform(flotte: Flo
     for nom, ecart, identique in verifications:
         assert ecart == [], (nom, ecart)  # hier_config diff empty, both ways, whole configuration
         assert identique, nom  # and the very text of the pre-change backup
+
+
+def test_a_rollback_in_progress_blocks_confirm_and_survives_a_dead_worker(tmp_path: Path) -> None:
+    from ardoise.reseau import confirmation
+
+    confirmation.ecrire_attente(tmp_path, {"nom": "sw-a", "echeance": 0})
+    assert confirmation.prendre(tmp_path, "sw-a", pour_retour=True) == {"nom": "sw-a", "echeance": 0}
+    assert confirmation.prendre(tmp_path, "sw-a") is None  # « confirmer » comes too late
+    assert confirmation.prendre(tmp_path, "sw-a", pour_retour=True) is None  # never rolled back twice at once
+    assert [e["nom"] for e in confirmation.en_attente(tmp_path)] == ["sw-a"]  # still pending until it is over
+    confirmation._reprendre_orphelins(tmp_path)  # the worker died: the next one starts it again
+    assert confirmation.prendre(tmp_path, "sw-a", pour_retour=True) is not None
+    confirmation.terminer(tmp_path, "sw-a")
+    assert confirmation.en_attente(tmp_path) == []

@@ -9,7 +9,8 @@ device, school, deadline, backup version, perimeter, inventory, backup store, re
 Robustness:
 
 * every read-modify of a state file happens under ``flock`` on ``<switch>.lock``: ``confirmer`` and the timer
-  never both win; the file is removed by whoever acted;
+  never both win; ``confirmer`` removes the file, the timer renames it ``<switch>.retour.json`` until its
+  rollback is over (a worker dying midway leaves it to the next worker, which starts it again);
 * one worker per directory (``flock`` on ``minuteur.lock``); every ``ardoise reseau`` command restarts it if
   pending changes exist and no worker holds the lock (after a reboot, a kill…), and an expired change is then
   rolled back at once;
@@ -79,15 +80,38 @@ def en_attente(dossier: Path) -> list[dict]:
     return etats
 
 
-def prendre(dossier: Path, nom: str) -> dict | None:
-    """Take (read and remove) a pending change under its lock; None if someone else already acted."""
+def prendre(dossier: Path, nom: str, pour_retour: bool = False) -> dict | None:
+    """Take a pending change under its lock; None if someone else already acted.
+
+    ``confirmer`` removes the state file. The timer (``pour_retour``) renames it ``<nom>.retour.json`` and
+    removes it with :func:`terminer` once the rollback is over: until then the switch still shows as pending
+    (a new push waits, ``confirmer`` answers too late), and a worker that dies midway leaves it to the next one.
+    """
     chemin = dossier / f"{nom}.json"
     with verrou(dossier / f"{nom}.lock"):
         if not chemin.exists():
             return None
         etat = json.loads(chemin.read_text(encoding="utf-8"))
-        chemin.unlink()
+        if pour_retour:
+            os.replace(chemin, dossier / f"{nom}.retour.json")
+        else:
+            chemin.unlink()
         return etat
+
+
+def terminer(dossier: Path, nom: str) -> None:
+    """The rollback of ``nom`` is over: its state file goes."""
+    with verrou(dossier / f"{nom}.lock"):
+        (dossier / f"{nom}.retour.json").unlink(missing_ok=True)
+
+
+def _reprendre_orphelins(dossier: Path) -> None:
+    """Rollbacks a dead worker left midway are pending again (a rollback starts from the running config)."""
+    for chemin in dossier.glob("*.retour.json"):
+        nom = chemin.name.removesuffix(".retour.json")
+        with verrou(dossier / f"{nom}.lock"):
+            if chemin.exists() and not (dossier / f"{nom}.json").exists():
+                os.replace(chemin, dossier / f"{nom}.json")
 
 
 def demarrer_minuteur(dossier: Path) -> bool:
@@ -186,9 +210,14 @@ def _journaliser(etat: dict, action: str, details: dict) -> None:
         journal.warning("%s : journalisation impossible (%s)", etat.get("nom"), e)
 
 
-def _annuler_et_noter(etat: dict) -> None:
-    resume = annuler(etat, "non confirmé dans le délai")
-    print(f"{time.strftime('%F %T')} {etat['nom']} : {resume['resultat']} : {resume['raison']}", flush=True)
+def _annuler_et_noter(dossier: Path, etat: dict) -> None:
+    try:
+        resume = annuler(etat, "non confirmé dans le délai")
+        print(
+            f"{time.strftime('%F %T')} {etat['nom']} : {resume['resultat']} : {resume['raison']}", flush=True
+        )
+    finally:
+        terminer(dossier, etat["nom"])
 
 
 def boucle(dossier: Path, intervalle: float = 0.25, travailleurs: int = TRAVAILLEURS) -> int:
@@ -203,14 +232,15 @@ def boucle(dossier: Path, intervalle: float = 0.25, travailleurs: int = TRAVAILL
             with verrou(dossier / "minuteur.lock", bloquant=False) as libre:
                 if not libre:
                     return 0  # another worker is on duty
+                _reprendre_orphelins(dossier)
                 en_cours: set[Future] = set()
                 while (etats := en_attente(dossier)) or en_cours:
                     maintenant = time.time()
                     for etat in etats:
                         if etat.get("echeance", 0) <= maintenant:
-                            pris = prendre(dossier, etat["nom"])
+                            pris = prendre(dossier, etat["nom"], pour_retour=True)
                             if pris is not None:
-                                en_cours.add(pool.submit(_annuler_et_noter, pris))
+                                en_cours.add(pool.submit(_annuler_et_noter, dossier, pris))
                     en_cours = {f for f in en_cours if not f.done()}
                     time.sleep(intervalle)
             # lock released: a change written meanwhile saw the lock taken and counts on us

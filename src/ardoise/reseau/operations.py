@@ -192,7 +192,7 @@ def confirmer(ctx: Contexte, cibles: list[Cible], qui: str | None = None,
         etat = confirmation.prendre(dossier, cible.nom)
         if etat is None:
             return ResultatHote(cible.nom, StatutHote.echec, etape="confirmation",
-                                raison="trop tard : le délai était écoulé, le retour arrière a eu lieu")  # fmt: skip
+                                raison="trop tard : le délai était écoulé, le retour arrière est en cours ou a eu lieu")  # fmt: skip
         raison = "confirmé et enregistré"
         try:
             with Session(c.acces(cible), c.delai, c.delai_lecture) as s:

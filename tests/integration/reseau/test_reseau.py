@@ -88,7 +88,8 @@ def test_unconfirmed_change_rolls_back_confirmed_one_stays(banc_derive: Banc) ->
     avant = {n: running(b, n) for n in NOMS}
     attente = b.dossier / "en-attente"
     ctx = b.contexte()
-    resultats = operations.appliquer(ctx, b.cibles(), confirmer_dans=4, dossier_attente=attente)
+    # the timer runs from the first pending change: the delay leaves time for the CLI confirmation below
+    resultats = operations.appliquer(ctx, b.cibles(), confirmer_dans=20, dossier_attente=attente)
     assert all(r.change and "en attente de confirmation" in r.raison for r in resultats)
     for nom in NOMS:
         assert running(b, nom) != avant[nom]
@@ -96,7 +97,7 @@ def test_unconfirmed_change_rolls_back_confirmed_one_stays(banc_derive: Banc) ->
     r = b.ardoise("reseau", "confirmer", "--equipement", confirme, "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(r.stdout)[0]["detail"] == "confirmé et enregistré"
-    limite = time.monotonic() + 40
+    limite = time.monotonic() + 60
     while any(attente.glob("*.json")) and time.monotonic() < limite:
         time.sleep(0.5)
     assert not any(attente.glob("*.json")), (attente / "minuteur.log").read_text()
