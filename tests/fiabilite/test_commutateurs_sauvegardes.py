@@ -140,3 +140,26 @@ def test_hundred_backups_of_unchanged_devices_make_no_commit_one_change_makes_on
                             capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
     assert change == [ctx.relatif(cible)]
     assert operations.sauvegarder(ctx, cibles)[1] is None and _commits(tmp_path) == 2
+
+
+@pytest.mark.parametrize("plateforme_", PLATEFORMES)
+def test_a_read_cut_short_without_a_session_error_is_still_refused(plateforme_: str) -> None:
+    """netmiko may return what came before a drop: an answer without the platform's markers is no backup."""
+    from ardoise.reseau.application import ErreurLecture, verifier_lecture
+    from ardoise.reseau.connexion import Acces
+    from ardoise.reseau.plateformes import plateforme
+
+    acces = Acces("sw-x", "127.0.0.1", 22, "ardoise", Secret("x", "x"), None, plateforme(plateforme_))
+    session = Session(acces)  # never connected: only its platform is read
+    entiere = "!\nversion 15.0\nhostname sw-x\n!\nvlan 10\n name PEDA\n!\nend\n"
+    assert verifier_lecture(session, entiere) == entiere
+    for coupee in (
+        "",
+        "   \n",
+        "Building configuration...\n\nCurrent configuration : 1200 bytes\n!\nversion 15.0\n",
+    ):
+        with pytest.raises(ErreurLecture, match="configuration lue incomplète"):
+            verifier_lecture(session, coupee)
+    if plateforme_ == "cisco_ios":  # IOS always ends with "end"
+        with pytest.raises(ErreurLecture, match="ligne « end » absente"):
+            verifier_lecture(session, entiere.removesuffix("end\n"))

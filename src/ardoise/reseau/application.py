@@ -57,10 +57,19 @@ def verifier_lecture(session: Session, texte: str) -> str:
         taille = len((texte or "").splitlines())
         raise ErreurLecture(
             f"{session.acces.nom} : configuration lue incomplète ({taille} ligne(s), "
-            + ("réponse vide" if not (texte or "").strip() else f"« {manquants[-1]} » absent")
+            + (
+                "réponse vide"
+                if not (texte or "").strip()
+                else f"ligne « {_lisible(manquants[-1])} » absente"
+            )
             + ")"
         )
     return texte
+
+
+def _lisible(motif: str) -> str:
+    """``^end\\s*$`` -> ``end``: a marker regex as the line a user would look for."""
+    return re.sub(r"\\s[*+]?|[\^$]", "", motif).strip()
 
 
 def lire_configuration(ctx: Contexte, cible: Cible, tentatives: int = TENTATIVES_LECTURE) -> str:
