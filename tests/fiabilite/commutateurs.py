@@ -151,7 +151,7 @@ NOMS_FLOTTE = [nom for _, nom in REFERENCES.values()] + [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once tests/fiabilite is done, not at the end of `make test`
 def flotte_commutateurs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flotte]:
     """63 emulated switches for every test of this campaign (started once: starting them is the slow part).
 
