@@ -83,6 +83,10 @@ def exporter(
     verifier_destination(vers)
     t = charger(inventaire)
     p = perimetre(t, commune)
+    if not p.ecoles:
+        raise ErreurReprise(
+            f"la commune « {p.commune} » n'a aucune école dans le manifeste : rien à exporter"
+        )
     mdp_territoire = mot_de_passe or coffre.fichier_mot_de_passe(t.racine.parent)
     valeurs = coffre.reveler(t.fichier_coffre, list(p.secrets), mdp_territoire) if p.secrets else {}
     vers.parent.mkdir(parents=True, exist_ok=True)
