@@ -16,6 +16,7 @@ import logging
 import subprocess
 from pathlib import Path
 
+from ardoise.cles_hote import nom_known_hosts
 from ardoise.erreurs import ErreurUsage
 from ardoise.inventaire.modele import Poste
 from ardoise.inventaire.territoire import Equipement, Territoire
@@ -181,7 +182,10 @@ def preparer_spare(
     if not lot.postes:
         raison = lot.ignores[0][1] if lot.ignores else "non retenu par l'atelier"
         raise ErreurUsage(f"« {r.poste} » ne peut pas passer à l'atelier : {raison}")
-    oublier_cle_hote(connexion.known_hosts, [r.poste, *([str(p.adresse)] if p.adresse else [])])
+    # the broken hardware's key is obsolete (cles_hote: "appareil remplacé"); the spare's is recorded on first use
+    oublier_cle_hote(
+        connexion.known_hosts, [r.poste, *([nom_known_hosts(str(p.adresse))] if p.adresse else [])]
+    )
     bilan = preparer(t, lot, magasin, connexion, 1, changement=changement, seulement_verifier=True)
     mode = "verification"
     if bilan.etats().get(r.poste) != PRET:
