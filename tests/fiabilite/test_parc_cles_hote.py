@@ -50,22 +50,24 @@ def test_maintenance_asyncssh(parc):
     kh = d / "known_hosts"
     kh.write_text(b.known_hosts.read_text())
     env = environnement(d, parc["inventaire"], kh, b.cle)
-    postes = f"{nom_poste(1)},{nom_poste(2)}"
-    b.changer_cle(f"{PREFIXE}.1")  # pc-boucle-01 reinstalled (or an impostor)
-    for options in ((), ("--accepter-nouvelles-cles",)):  # accepting new keys never accepts a CHANGED one
-        r = _ardoise(
-            env, d, "maintenance", "lancer", "--postes", postes, "--verifications", "disque", *options
-        )
-        assert r.returncode == 1
-        assert f"{nom_poste(1)} : la clé d'hôte SSH de {nom_poste(1)} ({PREFIXE}.1) a CHANGÉ" in r.stderr
-        assert f"ssh-keygen -R {PREFIXE}.1 -f {kh}" in r.stderr and nom_poste(2) not in r.stderr
-    # what the message says to do is enough: remove the old key, the next run with the flag records the new one
-    subprocess.run(_oubli(r.stderr), check=True, capture_output=True)
-    r = _ardoise(
-        env, d, "maintenance", "lancer", "--postes", postes, "--verifications", "disque", "--format", "json"
+    kh.write_text(
+        "".join(ligne for ligne in kh.read_text().splitlines(True) if not ligne.startswith(f"{PREFIXE}.3 "))
     )
-    assert f"{nom_poste(1)} : clé d'hôte SSH de {nom_poste(1)} ({PREFIXE}.1) inconnue dans {kh}" in r.stderr
-    assert "--accepter-nouvelles-cles" in r.stderr
+    postes = ",".join(nom_poste(i) for i in (1, 2, 3))
+    b.changer_cle(f"{PREFIXE}.1")  # pc-boucle-01 reinstalled (or an impostor); pc-boucle-03 never seen
+    r = _ardoise(env, d, "maintenance", "lancer", "--postes", postes, "--verifications", "disque")
+    assert r.returncode == 1
+    assert f"{nom_poste(1)} : la clé d'hôte SSH de {nom_poste(1)} ({PREFIXE}.1) a CHANGÉ" in r.stderr
+    assert f"ssh-keygen -R {PREFIXE}.1 -f {kh}" in r.stderr
+    assert f"{nom_poste(3)} : clé d'hôte SSH de {nom_poste(3)} ({PREFIXE}.3) inconnue dans {kh}" in r.stderr
+    assert "--accepter-nouvelles-cles" in r.stderr and f"{nom_poste(2)} :" not in r.stderr
+    # accepting new keys records pc-boucle-03's, never accepts a CHANGED one
+    r = _ardoise(env, d, "maintenance", "lancer", "--postes", postes, "--verifications", "disque",
+                 "--accepter-nouvelles-cles", "--format", "json")  # fmt: skip
+    assert json.loads(r.stdout)[0]["refuses"] == 1 and f"{nom_poste(1)} : la clé d'hôte SSH" in r.stderr
+    assert f"{PREFIXE}.3 ssh-ed25519 " in kh.read_text()
+    # what the message says to do is enough: remove the old key, the next first contact records the new one
+    subprocess.run(_oubli(r.stderr), check=True, capture_output=True)
     r = _ardoise(env, d, "maintenance", "lancer", "--postes", postes, "--verifications", "disque",
                  "--accepter-nouvelles-cles", "--format", "json")  # fmt: skip
     assert "clé d'hôte" not in r.stderr and json.loads(r.stdout)[0]["refuses"] == 0, r.stderr
@@ -95,8 +97,11 @@ def test_atelier_ansible(parc):
     assert f"ssh-keygen -R {PREFIXE}.2 -f {kh}" in x["raison"]
     assert "ARRÊT DU LOT" in r.stderr  # --seuil-echec 0: nothing else is attempted after the refusal
     subprocess.run(_oubli(x["raison"]), check=True, capture_output=True)
-    r = _ardoise(env, d, *args[:-2])  # the workshop records the new key (first use again)
-    assert not any(x["etape"].startswith("précontrôle") for x in json.loads(r.stdout)), r.stdout
+    # the workshop records the new key (first use again): « verifier » (precheck + checklist) on that PC
+    r = _ardoise(env, d, "atelier", "verifier", "--postes", nom_poste(2), "--utilisateur", "root", "--variables",
+                 str(d / "site.yml"), "--format", "json")  # fmt: skip
+    assert not json.loads(r.stdout)[0]["etape"].startswith("précontrôle"), r.stdout
+    assert len(kh.read_text().splitlines()) == 3
 
 
 @pytest.fixture

@@ -243,6 +243,7 @@ def verifier(
     cle: OptCle = None,
     known_hosts: OptKnownHosts = None,
     utilisateur: OptUtilisateur = None,
+    variables: OptVariables = None,
     labo: OptLabo = False,
     base: OptBase = None,
     inventaire: OptInventaire = None,
@@ -250,8 +251,8 @@ def verifier(
     verbeux: OptVerbeux = 0,
     silencieux: OptSilencieux = False,
 ) -> None:
-    """Refait seulement la liste de vérifications des postes (ne change rien sur les postes)."""
-    _lancer(True, ecole, postes, lot, parallele, False, cle, known_hosts, utilisateur, None, labo, base,
+    """Refait seulement le précontrôle et la liste de vérifications des postes (ne change rien sur les postes)."""
+    _lancer(True, ecole, postes, lot, parallele, False, cle, known_hosts, utilisateur, variables, labo, base,
             inventaire, format, silencieux)  # fmt: skip
 
 
