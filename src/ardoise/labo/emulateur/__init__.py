@@ -15,7 +15,8 @@ the password, and stops cleanly on SIGTERM. Platforms:
   (:mod:`.aoscx`).
 
 Faults are injected through each switch's ``fichier_controle`` (:mod:`.controle`):
-``couper_apres N``, ``couper``, ``lent S``, ``normal``.
+``couper_apres N``, ``couper``, ``lent S [COMMANDE]``, ``normal``, and the test stand-ins ``refuser_apres N``
+(a configuration line refused) and ``tronquer N [FOIS]`` (a ``show`` answer cut short).
 """
 
 from ardoise.labo.emulateur.configuration import ConfigEmulateur, charger, depuis_dict
