@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -229,6 +230,8 @@ def executer(
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "False",
         "ARDOISE_CACHE": os.environ.get("ARDOISE_CACHE", ""),
+        # Ardoise's own ansible-playbook/ansible first: `.venv/bin/ardoise` works without an activated venv
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]),
     }
     env = {k: v for k, v in env.items() if v}
     mdp = fichier_mot_de_passe(racine)
