@@ -167,6 +167,8 @@ class Labo:
             "technicien": plan.technicien,
             "journal_proxy": str(self.journaux / "e2guardian-access.log"),
             "journal_squid": str(self.journaux / "squid-access.log"),
+            "depot_git": f"git://{serveur}/",  # + a folder of depots_git (ansible-pull repositories)
+            "depots_git": str(self.dossier / "depots"),
         }
 
     def _fichiers_poste(self, plan: PlanLabo, nom: str, adresse: str) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 Server namespace: dnsmasq (DHCP + DNS), squid + e2guardian (see :mod:`ardoise.labo.proxy`), nft
 (pupils only get out through the proxy; NAT towards the internet), the ClamAV local signature
-source (static HTTP). Internet namespace: :mod:`ardoise.labo.internet`. Root namespace, on the
-root veth: apt-cacher-ng, the lab PCs' package relay to this machine's Debian mirror.
+source (static HTTP), git daemon (the ansible-pull repositories). Internet namespace:
+:mod:`ardoise.labo.internet`. Root namespace, on the root veth: apt-cacher-ng, the lab PCs' package
+relay to this machine's Debian mirror.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 PORT_APT = 3142
 PORT_CLAMAV = 8089
+PORT_GIT = 9418  # git daemon serving the ansible-pull repositories (« ardoise echelle publier --labo »)
 
 
 @dataclass
@@ -207,6 +209,8 @@ def definir(plan: PlanLabo, etat: Path, journaux: Path) -> list[Service]:
     clamav = etat / "clamav"
     source_clamav(clamav)
     acng = config_apt_cacher(etat, journaux)
+    depots = etat / "depots"
+    depots.mkdir(parents=True, exist_ok=True)
     srv, net = reseau.NS_SERVEUR, reseau.NS_INTERNET
     return [
         Service("dnsmasq", srv, serveur, 53, dans_ns(srv, "dnsmasq", "-k", "-C", dnsmasq),
@@ -225,6 +229,10 @@ def definir(plan: PlanLabo, etat: Path, journaux: Path) -> list[Service]:
                 dans_ns(srv, sys.executable, "-m", "ardoise.labo.internet", "--statique", clamav,
                         "--adresse", serveur, "--port", str(port_clamav(plan))),
                 str(journaux / "clamav-signatures.log")),
+        Service("depot-git", srv, serveur, PORT_GIT,
+                dans_ns(srv, "git", "daemon", "--reuseaddr", "--export-all", "--informative-errors",
+                        f"--base-path={depots}", f"--listen={serveur}", f"--port={PORT_GIT}"),
+                str(journaux / "depot-git.log")),
         Service("apt-cacher-ng", None, str(reseau.ADRESSE_RACINE.ip), PORT_APT,
                 ["apt-cacher-ng", "-c", str(acng), "ForeGround=1"], str(journaux / "apt-cacher-ng.sortie")),
     ]  # fmt: skip
