@@ -18,7 +18,7 @@ from ardoise.atelier.labo import agrandir_disques
 pytestmark = [pytest.mark.labo, pytest.mark.timeout(900)]
 RACINE = Path(__file__).resolve().parents[3]
 ROLES = ["ardoise_socle", "ardoise_proxy_client", "ardoise_antivirus", "ardoise_navigateur",
-         "ardoise_applications", "ardoise_comptes"]  # fmt: skip
+         "ardoise_applications", "ardoise_comptes", "ardoise_pull"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
