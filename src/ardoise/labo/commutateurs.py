@@ -42,6 +42,7 @@ def config_emulateur(sw: CommutateurLabo, controle: Path) -> dict:
             for p in sw.ports
         ],
         "fichier_controle": str(controle),
+        "fichier_macs": str(controle.with_name(f"{sw.nom}.macs.json")),
     }
 
 
@@ -87,3 +88,58 @@ def demarrer(service: Service, delai: float = 30) -> None:
         return "PRET" in sortie.split() and service.actif()
 
     attendre(pret, delai, f"démarrage de l'émulateur {service.nom}")
+
+
+# -- wiring: which lab host stands behind which switch port (feeds the MAC-table stand-in) --------
+FICHIER_CABLAGE = "cablage.json"
+
+
+def cablage_initial(plan: PlanLabo) -> dict:
+    """The lab's wiring: each PC (then the server) on the first free access port of its VLAN.
+
+    ``{"ports": {switch: [[port, mode, vlan], …]}, "hotes": {name: {mac, vlan, commutateur, port}}}``;
+    a host with no free access port of its VLAN is left unplugged from the emulated switches.
+    """
+    ports = {sw.nom: [[p.nom, p.mode, p.vlan] for p in sw.ports] for sw in plan.commutateurs}
+    cablage: dict = {"ports": ports, "hotes": {}}
+    branches = [(p.nom, p.mac, p.vlan) for p in plan.postes]
+    if plan.serveur_mac:
+        branches.append((plan.serveur_nom, plan.serveur_mac, plan.serveur_vlan))
+    for nom, mac, vlan in branches:
+        place = port_libre(cablage, vlan)
+        if place:
+            cablage["hotes"][nom] = {"mac": mac, "vlan": vlan, "commutateur": place[0], "port": place[1]}
+    return cablage
+
+
+def port_libre(cablage: dict, vlan: int) -> tuple[str, str] | None:
+    """The first access port of ``vlan`` (switches in plan order) that no host uses."""
+    pris = {(h["commutateur"], h["port"]) for h in cablage["hotes"].values()}
+    for sw, ports in cablage["ports"].items():
+        for nom, mode, vlan_port in ports:
+            if mode == "acces" and vlan_port == vlan and (sw, nom) not in pris:
+                return sw, nom
+    return None
+
+
+def lire_cablage(etat: Path) -> dict:
+    try:
+        return json.loads((etat / FICHIER_CABLAGE).read_text())
+    except FileNotFoundError:
+        raise LaboErreur("câblage du laboratoire absent : le labo est-il démarré ?") from None
+
+
+def ecrire_cablage(etat: Path, cablage: dict) -> None:
+    """Save the wiring and rewrite every switch's fed MAC table (read at each ``show mac…``)."""
+    _atomique(etat / FICHIER_CABLAGE, cablage)
+    for sw in cablage["ports"]:
+        macs = [{"mac": h["mac"], "vlan": h["vlan"], "port": h["port"]}
+                for h in cablage["hotes"].values() if h["commutateur"] == sw]  # fmt: skip
+        _atomique(etat / "commutateurs" / f"{sw}.macs.json", {"macs": macs, "arp": []})
+
+
+def _atomique(chemin: Path, donnees: dict) -> None:
+    chemin.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = chemin.with_suffix(".tmp")
+    tmp.write_text(json.dumps(donnees, ensure_ascii=False, indent=1))
+    tmp.replace(chemin)

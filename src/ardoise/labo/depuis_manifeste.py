@@ -84,6 +84,7 @@ def plan_depuis_ecole(t: Territoire, ecole: EcoleChargee, postes: int = POSTES_D
         categories_bloquees=categories,
         technicien=pol.technicien.compte,
         serveur_adresse=serveur_adresse,
+        serveur_mac=m.serveur.mac if m.serveur and m.serveur.mac else None,
     )
 
 
@@ -108,6 +109,7 @@ def _commutateurs(t: Territoire, ecole: EcoleChargee) -> tuple[CommutateurLabo, 
                 mot_de_passe=secrets[c.identifiants.mot_de_passe.coffre].reveler(),
                 vlans=tuple((v.id, v.nom) for v in m.vlans if v.id in vlans_utilises),
                 ports=tuple(PortLabo(p.nom, p.mode, p.vlan, tuple(p.vlans), p.description) for p in c.ports),
+                mac=c.mac,
             )
         )
     return tuple(resultat)

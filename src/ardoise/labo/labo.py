@@ -143,6 +143,9 @@ class Labo:
             for f in [pool.submit(hotes.attendre_ssh, h) for h in postes]:
                 f.result()
         prog("postes joignables en ssh")
+        prog("poste technicien (un pied dans chaque VLAN)")
+        reseau.brancher_technicien(plan)
+        commutateurs.ecrire_cablage(self.dossier, commutateurs.cablage_initial(plan))
         sws = []
         for i in range(1, len(plan.commutateurs) + 1):
             sws.append(commutateurs.definir(plan, i, self.dossier, self.journaux))
@@ -169,6 +172,10 @@ class Labo:
             "journal_squid": str(self.journaux / "squid-access.log"),
             "depot_git": f"git://{serveur}/",  # + a folder of depots_git (ansible-pull repositories)
             "depots_git": str(self.dossier / "depots"),
+            "technicien_ns": reseau.NS_TECHNICIEN,
+            "technicien_adresses": {
+                str(v.id): str(reseau.adresse_technicien(v.reseau).ip) for v in plan.vlans
+            },
         }
 
     def _fichiers_poste(self, plan: PlanLabo, nom: str, adresse: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 
 from ardoise.labo import commutateurs, hotes, reseau
@@ -30,6 +31,21 @@ def arreter_hote(labo: Labo, nom: str) -> None:
 def demarrer_hote(labo: Labo, nom: str) -> None:
     """Boot a stopped PC again and wait for ssh."""
     labo.demarrer_hote(nom)
+
+
+def eteindre_poste(labo: Labo, nom: str) -> None:
+    """A powered-off PC: systemd shut down AND its network card silent.
+
+    :func:`arreter_hote` alone leaves the PC's namespace answering ARP and ping (its kernel stays);
+    the audit's discovery would still see it. :func:`rallumer_poste` is the inverse.
+    """
+    arreter_hote(labo, nom)
+    couper_lien(labo, nom)
+
+
+def rallumer_poste(labo: Labo, nom: str) -> None:
+    retablir_lien(labo, nom)
+    demarrer_hote(labo, nom)
 
 
 def _lien(labo: Labo, nom: str) -> str:
@@ -130,3 +146,165 @@ def ralentir_commutateur(labo: Labo, nom: str, secondes: float) -> None:
 def retablir_commutateur(labo: Labo, nom: str) -> None:
     """Disarm a pending cut and remove any delay."""
     _controle(labo, nom, "normal")
+
+
+# -- network audit: rogue host, PC on the wrong VLAN, filtering hole, ENT cut ----------------------
+NS_INTRUS = "ard-intrus"
+LIEN_INTRUS = "intrus0"
+MAC_INTRUS = "b8:27:eb:5c:0f:42"  # Raspberry Pi Foundation's OUI: a vendor nmap names
+TABLE_PANNE_ENT = "ardoise_panne_ent"
+
+
+def _reseau_vlan(vlan: int) -> tuple[IPv4Interface, list[IPv4Address]]:
+    """The gateway interface of a VLAN (read on the server's bridge) and its host addresses."""
+    sortie = reseau.ip(
+        "-4", "-o", "addr", "show", "dev", reseau.pont(vlan), ns=reseau.NS_SERVEUR, verifier=False
+    )
+    champs = sortie.split()
+    if "inet" not in champs:
+        raise LaboErreur(f"le VLAN {vlan} n'existe pas dans le laboratoire")
+    passerelle = IPv4Interface(champs[champs.index("inet") + 1])
+    return passerelle, list(passerelle.network.hosts())
+
+
+def brancher_intrus(labo: Labo, vlan: int, mac: str = MAC_INTRUS) -> str:
+    """Plug an undeclared device into ``vlan`` (own namespace, a real vendor's MAC); return its address.
+
+    It takes a free access port of that VLAN on the emulated switches (their MAC table shows it).
+    """
+    passerelle, hotes_vlan = _reseau_vlan(vlan)
+    adresse = IPv4Interface(
+        f"{hotes_vlan[-2]}/{passerelle.network.prefixlen}"
+    )  # .253: .254 is the technician
+    if NS_INTRUS in reseau.namespaces_labo():
+        raise LaboErreur("un intrus est déjà branché : débranchez-le d'abord")
+    reseau.brancher(NS_INTRUS, LIEN_INTRUS, vlan, adresse, passerelle.ip, mac)
+    cablage = commutateurs.lire_cablage(labo.dossier)
+    place = commutateurs.port_libre(cablage, vlan)
+    if place:
+        cablage["hotes"]["intrus"] = {"mac": mac, "vlan": vlan, "commutateur": place[0], "port": place[1]}
+    commutateurs.ecrire_cablage(labo.dossier, cablage)
+    log.info("intrus %s branché sur le VLAN %d (%s)", mac, vlan, adresse.ip)
+    return str(adresse.ip)
+
+
+def debrancher_intrus(labo: Labo) -> None:
+    """Unplug the rogue device (no-op if none)."""
+    if NS_INTRUS in reseau.namespaces_labo():
+        reseau.ip("netns", "del", NS_INTRUS, verifier=False)
+    for dossier in (reseau.ETC_NETNS / NS_INTRUS,):
+        if dossier.exists():
+            for f in dossier.iterdir():
+                f.unlink()
+            dossier.rmdir()
+    cablage = commutateurs.lire_cablage(labo.dossier)
+    if cablage["hotes"].pop("intrus", None) is not None:
+        commutateurs.ecrire_cablage(labo.dossier, cablage)
+
+
+def deplacer_poste(labo: Labo, nom: str, vlan: int) -> str:
+    """Re-patch a PC into a port of another VLAN; it takes an address there, as DHCP would give it.
+
+    Returns the new address; :func:`remettre_poste` puts it back.
+    """
+    h = labo.hote(nom)
+    cablage = commutateurs.lire_cablage(labo.dossier)
+    if nom in cablage.get("deplaces", {}):
+        raise LaboErreur(f"le poste {nom} est déjà déplacé")
+    ancien = cablage["hotes"].get(nom)
+    if ancien is None:
+        raise LaboErreur(f"le poste {nom} n'est branché sur aucun commutateur du laboratoire")
+    ancienne_passerelle, _ = _reseau_vlan(ancien["vlan"])
+    passerelle, hotes_vlan = _reseau_vlan(vlan)
+    adresse = IPv4Interface(f"{hotes_vlan[-3]}/{passerelle.network.prefixlen}")  # .252
+    cablage.setdefault("deplaces", {})[nom] = {
+        **ancien, "adresse": f"{h.adresse}/{ancienne_passerelle.network.prefixlen}",
+        "passerelle": str(ancienne_passerelle.ip),
+    }  # fmt: skip
+    _repatcher(h.ns, _lien(labo, nom), vlan, adresse, passerelle.ip)
+    place = commutateurs.port_libre(cablage, vlan)
+    del cablage["hotes"][nom]
+    if place:
+        cablage["hotes"][nom] = {
+            "mac": ancien["mac"],
+            "vlan": vlan,
+            "commutateur": place[0],
+            "port": place[1],
+        }
+    commutateurs.ecrire_cablage(labo.dossier, cablage)
+    return str(adresse.ip)
+
+
+def remettre_poste(labo: Labo, nom: str) -> None:
+    """Put a moved PC back on its port, VLAN and address (no-op if it was not moved)."""
+    cablage = commutateurs.lire_cablage(labo.dossier)
+    avant = cablage.get("deplaces", {}).pop(nom, None)
+    if avant is None:
+        return
+    h = labo.hote(nom)
+    _repatcher(h.ns, _lien(labo, nom), avant["vlan"], IPv4Interface(avant["adresse"]),
+               IPv4Address(avant["passerelle"]))  # fmt: skip
+    cablage["hotes"][nom] = {k: avant[k] for k in ("mac", "vlan", "commutateur", "port")}
+    commutateurs.ecrire_cablage(labo.dossier, cablage)
+
+
+def _repatcher(ns: str, lien: str, vlan: int, adresse: IPv4Interface, passerelle: IPv4Address) -> None:
+    reseau.ip("link", "set", lien, "nomaster", ns=reseau.NS_SERVEUR)
+    reseau.ip("link", "set", lien, "master", reseau.pont(vlan), ns=reseau.NS_SERVEUR)
+    reseau.ip("addr", "flush", "dev", "eth0", ns=ns)
+    reseau.ip("addr", "add", str(adresse), "dev", "eth0", ns=ns)
+    reseau.ip("route", "replace", "default", "via", str(passerelle), ns=ns)
+
+
+def _listes_e2guardian(labo: Labo) -> list[Path]:
+    d = labo.dossier / "e2guardian" / "lists"
+    return [d / "bannedsitelist", d / "bannedurllist"]
+
+
+def autoriser_categorie(labo: Labo, categorie: str) -> None:
+    """A proxy rule that lets a blocked UT1 category through (its lists commented out), e2guardian restarted."""
+    _basculer_categorie(labo, categorie, autoriser=True)
+
+
+def rebloquer_categorie(labo: Labo, categorie: str) -> None:
+    """Inverse of :func:`autoriser_categorie`."""
+    _basculer_categorie(labo, categorie, autoriser=False)
+
+
+def _basculer_categorie(labo: Labo, categorie: str, autoriser: bool) -> None:
+    marque = "#ardoise-panne "
+    change = False
+    for liste in _listes_e2guardian(labo):
+        lignes = liste.read_text().splitlines()
+        for i, ligne in enumerate(lignes):
+            if f"/blacklists/{categorie}/" not in ligne:
+                continue
+            if autoriser and ligne.startswith(".Include"):
+                lignes[i], change = marque + ligne, True
+            elif not autoriser and ligne.startswith(marque):
+                lignes[i], change = ligne[len(marque) :], True
+        liste.write_text("\n".join(lignes) + "\n")
+    if change:  # e2guardian reads its lists at start; a killed one leaves its pid file behind
+        labo.arreter_service("e2guardian")
+        (labo.dossier / "e2guardian" / "e2guardian.pid").unlink(missing_ok=True)
+        labo.demarrer_service("e2guardian")
+
+
+def couper_ent(labo: Labo) -> None:
+    """Make the ENT (and GAR) unreachable: the school server rejects every packet to their address."""
+    cible = reseau.ADRESSE_ENT.ip
+    regles = (
+        f"table inet {TABLE_PANNE_ENT} {{\n"
+        f"  chain sortie {{ type filter hook output priority 0; ip daddr {cible} meta l4proto tcp reject with tcp reset; }}\n"
+        f"  chain transit {{ type filter hook forward priority 0; ip daddr {cible} meta l4proto tcp reject with tcp reset; }}\n"
+        "}\n"
+    )
+    fichier = labo.dossier / "panne-ent.nft"
+    fichier.write_text(regles)
+    executer(["ip", "netns", "exec", reseau.NS_SERVEUR, "nft", "-f", str(fichier)])
+
+
+def retablir_ent(labo: Labo) -> None:
+    """Inverse of :func:`couper_ent` (no-op if the ENT was not cut)."""
+    executer(["ip", "netns", "exec", reseau.NS_SERVEUR, "nft", "delete", "table", "inet", TABLE_PANNE_ENT],
+             verifier=False)  # fmt: skip

@@ -56,6 +56,7 @@ class CommutateurLabo:
     mot_de_passe: str = field(repr=False)  # from the vault; never printed
     vlans: tuple[tuple[int, str], ...] = ()  # (id, name) the emulator starts with
     ports: tuple[PortLabo, ...] = ()
+    mac: str | None = None  # the manifest's MAC, given to the emulator's namespace interface
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class PlanLabo:
     # the school server's own address (manifest ``serveur.adresse``) when it differs from the
     # gateway of ``serveur_vlan``: the lab adds it to that bridge, DNS and the proxy listen there too
     serveur_adresse: IPv4Address | None = None
+    serveur_mac: str | None = None  # the manifest's server MAC, given to the server VLAN's bridge
 
     def vlan(self, vlan_id: int) -> VlanLabo:
         for v in self.vlans:

@@ -36,6 +36,11 @@ ADRESSE_RACINE = IPv4Interface("198.51.100.253/30")
 ADRESSE_SERVEUR_CTL = IPv4Interface("198.51.100.254/30")
 ADRESSE_SERVEUR_INTERNET = IPv4Interface("198.51.100.1/29")
 ADRESSE_INTERNET = IPv4Interface("198.51.100.2/29")
+# The ENT (and GAR) sites of the fake internet answer on their own address, so a fault can cut
+# them alone (see pannes.couper_ent) while every other site stays reachable.
+ADRESSE_ENT = IPv4Interface("198.51.100.3/29")
+NS_TECHNICIEN = "ard-tech"
+TABLE_TECHNICIEN = 1000  # + VLAN id: the policy-routing table of each technician leg
 ROLES_ELEVES = ("pedagogique", "wifi-eleves")
 
 
@@ -142,6 +147,8 @@ def creer_coeur(plan: PlanLabo) -> None:
         ip("addr", "add", f"{v.passerelle}/{v.reseau.prefixlen}", "dev", br, ns=NS_SERVEUR)
         if plan.serveur_adresse and v.id == plan.serveur_vlan and plan.serveur_adresse != v.passerelle:
             ip("addr", "add", f"{plan.serveur_adresse}/{v.reseau.prefixlen}", "dev", br, ns=NS_SERVEUR)
+        if plan.serveur_mac and v.id == plan.serveur_vlan:
+            ip("link", "set", br, "address", plan.serveur_mac, ns=NS_SERVEUR)
         ip("link", "set", br, "up", ns=NS_SERVEUR)
     # server <-> internet
     ip(
@@ -151,6 +158,7 @@ def creer_coeur(plan: PlanLabo) -> None:
     ip("addr", "add", str(ADRESSE_SERVEUR_INTERNET), "dev", LIEN_SERVEUR_INTERNET, ns=NS_SERVEUR)
     ip("link", "set", LIEN_SERVEUR_INTERNET, "up", ns=NS_SERVEUR)
     ip("addr", "add", str(ADRESSE_INTERNET), "dev", "eth0", ns=NS_INTERNET)
+    ip("addr", "add", str(ADRESSE_ENT), "dev", "eth0", ns=NS_INTERNET)
     ip("link", "set", "eth0", "up", ns=NS_INTERNET)
     ip("route", "add", "default", "via", str(ADRESSE_INTERNET.ip), ns=NS_SERVEUR)
     # root <-> server (control machine reaches the school subnets, nothing else)
@@ -213,8 +221,45 @@ def brancher_commutateur(plan: PlanLabo, index: int) -> str:
     ns = ns_commutateur(index)
     dns = str(plan.vlan(plan.serveur_vlan).passerelle)
     brancher(
-        ns, f"sw{index}", v.id, IPv4Interface(f"{sw.adresse}/{v.reseau.prefixlen}"), v.passerelle, dns=dns
+        ns,
+        f"sw{index}",
+        v.id,
+        IPv4Interface(f"{sw.adresse}/{v.reseau.prefixlen}"),
+        v.passerelle,
+        sw.mac,
+        dns=dns,
     )
+    return ns
+
+
+def adresse_technicien(reseau_vlan: IPv4Network) -> IPv4Interface:
+    """The technician machine's address on one VLAN: the subnet's last host address."""
+    return IPv4Interface(f"{list(reseau_vlan.hosts())[-1]}/{reseau_vlan.prefixlen}")
+
+
+def brancher_technicien(plan: PlanLabo) -> str:
+    """The « poste technicien »: a namespace plugged into every VLAN, as a laptop on a trunk port.
+
+    One leg ``vlan<id>`` per VLAN (server side ``tech<id>`` in that VLAN's bridge), holding the subnet's
+    last address; traffic sourced from a leg's address leaves through that VLAN's gateway (one routing
+    table per leg), so a test bound to the pupil VLAN address is seen by the server as a pupil's.
+    """
+    ns = NS_TECHNICIEN
+    creer_namespace(ns, str(plan.vlan(plan.serveur_vlan).passerelle))
+    sysctl(ns, "net.ipv4.conf.all.rp_filter", "0")
+    sysctl(ns, "net.ipv4.conf.default.rp_filter", "0")
+    for v in plan.vlans:
+        jambe, lien = f"vlan{v.id}", f"tech{v.id}"
+        adresse = adresse_technicien(v.reseau)
+        ip("link", "add", lien, "type", "veth", "peer", "name", jambe, "netns", ns, ns=NS_SERVEUR)
+        ip("link", "set", lien, "master", pont(v.id), "up", ns=NS_SERVEUR)
+        ip("addr", "add", str(adresse), "dev", jambe, ns=ns)
+        ip("link", "set", jambe, "up", ns=ns)
+        table = str(TABLE_TECHNICIEN + v.id)
+        ip("route", "add", str(v.reseau), "dev", jambe, "table", table, ns=ns)
+        ip("route", "add", "default", "via", str(v.passerelle), "dev", jambe, "table", table, ns=ns)
+        ip("rule", "add", "from", str(adresse.ip), "lookup", table, ns=ns)
+    ip("route", "add", "default", "via", str(plan.vlan(plan.serveur_vlan).passerelle), ns=ns)
     return ns
 
 

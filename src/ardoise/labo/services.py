@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 PORT_APT = 3142
 PORT_CLAMAV = 8089
 PORT_GIT = 9418  # git daemon serving the ansible-pull repositories (« ardoise echelle publier --labo »)
+PORT_IPERF = 5201  # iperf3 server on the school server (throughput measured by « ardoise audit debit »)
 
 
 @dataclass
@@ -105,7 +106,8 @@ def config_dnsmasq(plan: PlanLabo, etat: Path, journaux: Path) -> Path:
         f"host-record={plan.serveur_nom}.{plan.domaine},{plan.serveur_nom},{serveur}",
     ]  # fmt: skip
     for site in plan.sites:
-        lignes.append(f"address=/{site.domaine}/{reseau.ADRESSE_INTERNET.ip}")
+        adresse = reseau.ADRESSE_ENT if site.role in ("ent", "gar") else reseau.ADRESSE_INTERNET
+        lignes.append(f"address=/{site.domaine}/{adresse.ip}")
     for v in plan.vlans:
         if v.dhcp_debut and v.dhcp_fin:
             tag = f"vlan{v.id}"
@@ -229,6 +231,9 @@ def definir(plan: PlanLabo, etat: Path, journaux: Path) -> list[Service]:
                 dans_ns(srv, sys.executable, "-m", "ardoise.labo.internet", "--statique", clamav,
                         "--adresse", serveur, "--port", str(port_clamav(plan))),
                 str(journaux / "clamav-signatures.log")),
+        Service("iperf3", srv, serveur, PORT_IPERF,
+                dans_ns(srv, "iperf3", "-s", "-B", serveur, "-p", str(PORT_IPERF)), str(journaux / "iperf3.log"),
+                delai_arret=1.0),
         Service("depot-git", srv, serveur, PORT_GIT,
                 dans_ns(srv, "git", "daemon", "--reuseaddr", "--export-all", "--informative-errors",
                         f"--base-path={depots}", f"--listen={serveur}", f"--port={PORT_GIT}"),

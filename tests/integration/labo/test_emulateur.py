@@ -398,3 +398,49 @@ def test_invalid_configuration_is_reported_in_french(tmp_path: Path) -> None:
     assert resultat.returncode == 2
     assert "plateforme 'juniper' inconnue" in resultat.stderr
     assert MOT_DE_PASSE not in resultat.stdout + resultat.stderr
+
+
+def test_fed_mac_and_arp_tables_parse_with_ntc_templates(tmp_path: Path) -> None:
+    """The MAC/ARP stand-in: what the lab writes is what ntc-templates reads back, per platform, live."""
+    from ardoise.reseau.plateformes import plateforme
+
+    for nom_plateforme, cas in sorted(CAS.items()):
+        adresse = next(_ADRESSES)
+        port = _port_libre(adresse)
+        chemin = _ecrire_config(tmp_path, cas, adresse, port, f"mac-{nom_plateforme}")
+        config = json.loads(chemin.read_text())
+        macs = tmp_path / f"mac-{nom_plateforme}.macs.json"
+        config["fichier_macs"] = str(macs)
+        chemin.write_text(json.dumps(config))
+        acces = str(cas.ports[0]["nom"])
+        macs.write_text(json.dumps({
+            "macs": [{"mac": "b8:27:eb:12:34:56", "vlan": 10, "port": acces}],
+            "arp": [{"ip": "10.0.99.1", "mac": "02:00:00:00:99:01", "vlan": 99, "port": acces}],
+        }))  # fmt: skip
+        p = plateforme(nom_plateforme)
+        emulateur = Emulateur(_lancer([chemin]), cas, adresse, port, tmp_path / "x.ctl")
+        try:
+            connexion = emulateur.connecter()
+            lues = connexion.send_command(p.show_macs, use_textfsm=True)
+            arp = connexion.send_command(p.show_arp, use_textfsm=True)
+            macs.write_text(json.dumps({"macs": [{"mac": "b8:27:eb:12:34:56", "vlan": 20,
+                                                  "port": str(cas.ports[1]["nom"])}]}))  # fmt: skip
+            apres = connexion.send_command(p.show_macs, use_textfsm=True)
+            connexion.disconnect()
+        finally:
+            assert emulateur.arreter() == 0
+        def dynamiques(lignes: list[dict]) -> list[tuple[str, str, str]]:
+            resultat = []
+            for ligne in lignes:
+                mac = (ligne.get("destination_address") or ligne.get("mac_address", "")).lower()
+                port_lu = ligne.get("destination_port") or ligne.get("port")
+                port_lu = port_lu[0] if isinstance(port_lu, list) else port_lu
+                if port_lu != "CPU":
+                    resultat.append((mac.replace(".", "").replace(":", "").replace("-", ""), ligne["vlan_id"],
+                                     port_lu))  # fmt: skip
+            return resultat
+
+        court = {"cisco_ios": "Gi0/1", "hp_procurve": acces, "aruba_aoscx": acces}[nom_plateforme]
+        assert dynamiques(lues) == [("b827eb123456", "10", court)], (nom_plateforme, lues)
+        assert [(m, v) for m, v, _ in dynamiques(apres)] == [("b827eb123456", "20")], (nom_plateforme, apres)
+        assert [a["ip_address"] for a in arp] == ["10.0.99.1"], (nom_plateforme, arp)

@@ -77,7 +77,7 @@ def test_adresse_mac_et_route_du_plan(labo: Labo, plan_labo: PlanLabo) -> None:
 def test_dns_du_labo(labo: Labo, plan_labo: PlanLabo) -> None:
     autre = plan_labo.postes[1]
     r = ssh(labo, str(plan_labo.postes[0].adresse), f"getent hosts {site(plan_labo, 'ent')} {autre.nom}")
-    assert "198.51.100.2" in r.stdout and str(autre.adresse) in r.stdout, r.stdout + r.stderr
+    assert str(reseau.ADRESSE_ENT.ip) in r.stdout and str(autre.adresse) in r.stdout, r.stdout + r.stderr
 
 
 def _bail_dhcp(ns: str, dossier: Path) -> IPv4Address:

@@ -33,6 +33,7 @@ from fake_switches.command_processing.shell_session import ShellSession
 from fake_switches.switch_configuration import Port, SwitchConfiguration, Vlan
 from fake_switches.terminal import LoggingTerminalController
 
+from ardoise.labo.emulateur import tables
 from ardoise.labo.emulateur.commun import (
     RepliAvecInvite,
     configuration_initiale,
@@ -247,6 +248,10 @@ class ActifAoscx(RepliAvecInvite, ProcesseurAoscx):
             self.write_lines(["", *show_vlan(self.switch_configuration), ""])
         elif len(sujet) >= 2 and "version".startswith(sujet):
             self.write_lines(["", *show_version(), ""])
+        elif sujet == "mac-address-table":  # stand-in fed by the lab (tables.py)
+            self.write_lines(tables.aoscx_mac(self.coeur.fichier_macs))
+        elif sujet == "arp":
+            self.write_lines(tables.aoscx_arp(self.coeur.fichier_macs))
         else:
             self.invalide()
 

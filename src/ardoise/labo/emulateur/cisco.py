@@ -6,7 +6,7 @@ Added on top of fake-switches, by subclassing its command processors (site-packa
 * ``terminal width|length`` at the ``>`` prompt (netmiko's session preparation runs before enable);
 * ``enable`` really checks the password (fake-switches also accepts an empty one);
 * ``show vlan [brief]`` in real IOS layout (trunk ports not listed, VLANs 1002-1005 shown), parsed
-  by ntc-templates ``cisco_ios_show_vlan``; ``show mac address-table`` (CPU entries only);
+  by ntc-templates ``cisco_ios_show_vlan``; ``show mac address-table`` and ``show ip arp``: STAND-INS fed by the lab (:mod:`.tables`);
 * ``show running-config`` with VLANs in numeric order and no ``vlan 1`` block, so a config pushed
   and then reverted prints identically; ``show startup-config``;
 * ``write memory`` / ``copy running-config startup-config`` (with its ``Destination filename``
@@ -39,6 +39,7 @@ from fake_switches.command_processing.shell_session import ShellSession
 from fake_switches.switch_configuration import SwitchConfiguration
 from fake_switches.terminal import LoggingTerminalController
 
+from ardoise.labo.emulateur import tables
 from ardoise.labo.emulateur.commun import RepliAvecInvite, configuration_initiale, vlans_tries
 from ardoise.labo.emulateur.configuration import ConfigEmulateur
 
@@ -79,14 +80,6 @@ def texte_show_vlan(switch: SwitchConfiguration, bref: bool) -> list[str]:
         lignes += [f"{n:<4} enet  {100000 + n:<10} 1500  -      -      -        -    -        0      0"
                    for n in numeros]  # fmt: skip
     return [*lignes, ""]
-
-
-def texte_mac_address_table() -> list[str]:
-    entrees = ["0100.0ccc.cccc", "0100.0ccc.cccd", "0180.c200.0000", "0180.c200.0001"]
-    lignes = ["          Mac Address Table", "-------------------------------------------", "",
-              "Vlan    Mac Address       Type        Ports", "----    -----------       --------    -----"]  # fmt: skip
-    lignes += [f" All    {mac}    STATIC      CPU" for mac in entrees]
-    return [*lignes, f"Total Mac Addresses for this criterion: {len(entrees)}"]
 
 
 class SessionCisco(ShellSession):
@@ -137,7 +130,11 @@ class ActiveCisco(RepliAvecInvite, EnabledCommandProcessor):
         elif "vlan".startswith(args[0]) and len(args[0]) > 1:
             self.write_lines(texte_show_vlan(self.switch_configuration, bref=len(args) > 1))
         elif args[0] == "mac-address-table" or ("mac".startswith(args[0]) and len(args) > 1):
-            self.write_lines(texte_mac_address_table())
+            ports = self.switch_configuration.get_physical_ports()
+            court = {p.name: p.get_subname(length=2) for p in ports}
+            self.write_lines(tables.cisco_mac(self.coeur.fichier_macs, court))
+        elif len(args) > 1 and args[0] == "ip" and "arp".startswith(args[1]):
+            self.write_lines(tables.cisco_arp(self.coeur.fichier_macs))
         else:
             super().do_show(*args)
 

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 
 def construire_coeur(config: ConfigEmulateur) -> SwitchCore:
-    """The platform's switch core, loaded with the initial VLANs and ports."""
+    """The platform's switch core, loaded with the initial VLANs and ports (and its fed MAC table)."""
+    coeur = _coeur(config)
+    coeur.fichier_macs = config.fichier_macs  # read by ``show mac…`` / ``show arp`` (tables.py)
+    return coeur
+
+
+def _coeur(config: ConfigEmulateur) -> SwitchCore:
     if config.plateforme == "cisco_ios":
         from ardoise.labo.emulateur.cisco import coeur_cisco
 

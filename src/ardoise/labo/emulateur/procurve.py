@@ -34,6 +34,7 @@ from fake_switches.command_processing.shell_session import ShellSession
 from fake_switches.switch_configuration import Port, SwitchConfiguration, Vlan
 from fake_switches.terminal import LoggingTerminalController
 
+from ardoise.labo.emulateur import tables
 from ardoise.labo.emulateur.commun import (
     RepliAvecInvite,
     configuration_initiale,
@@ -307,6 +308,10 @@ class ManagerProcurve(RepliAvecInvite, ProcesseurProcurve):
             self.write_lines(["", "Startup configuration:", "", *self.coeur.startup, ""])
         elif len(sujet) >= 2 and "version".startswith(sujet):
             self.write_lines(show_version())
+        elif sujet in ("mac-address", "mac-address-table"):  # stand-in fed by the lab (tables.py)
+            self.write_lines(tables.procurve_mac(self.coeur.fichier_macs))
+        elif len(sujet) >= 2 and "arp".startswith(sujet):
+            self.write_lines(tables.procurve_arp(self.coeur.fichier_macs))
         else:
             self.erreur(f"Invalid input: {sujet}")
 
