@@ -83,6 +83,12 @@ ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau appliquer --ec
 ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise reseau confirmer --ecole 0331101T --format table
 ARDOISE_BASE="sqlite:///$PWD/sortie/reseau.sqlite" ardoise wifi generer --ecole 0331101T --sortie sortie/wifi --format table
 
+etape "6 quinquies. L'audit réseau de l'école du labo, depuis le poste technicien (un pied dans chaque VLAN)"
+ARDOISE_KNOWN_HOSTS=sortie/known_hosts-labo ip netns exec "$(lire_etat "e['acces']['technicien_ns']")" \
+    ardoise audit complet --ecole 0331101T --labo --sortie sortie/audit \
+    --base "sqlite:///$PWD/sortie/audit.sqlite" > sortie/audit-chemin.txt || true
+echo "rapport d'audit HTML : $(cat sortie/audit-chemin.txt)" >&2
+
 etape "6 sexies. La console web sur le territoire d'exemple, avec les résultats du labo (en arrière-plan)"
 # Démonstration en HTTP sur cette machine seulement (--http-local), balayages limités aux postes du labo (--labo) ; en production : derrière un mandataire TLS.
 [ -f sortie/console.pid ] && kill "$(cat sortie/console.pid)" 2>/dev/null || true
