@@ -86,6 +86,7 @@ def _banc(territoire: Territoire, tmp_path: Path, derive: bool) -> Iterator[Banc
         "ARDOISE_BASE": f"sqlite:///{tmp_path / 'resultats.sqlite'}",
         "ARDOISE_RESEAU_SAUVEGARDES": str(tmp_path / "sauvegardes"),
         "ARDOISE_RESEAU_ETAT": str(tmp_path / "en-attente"), "ARDOISE_RESEAU_ACCES": str(acces),
+        "ARDOISE_KNOWN_HOSTS": str(tmp_path / "known_hosts"),  # first session records the keys here
         "COLUMNS": "200",
     })  # fmt: skip
     anciens = {k: os.environ.get(k) for k in env if k.startswith("ARDOISE_")}
