@@ -42,7 +42,7 @@ OptFormatAudit = Annotated[
 ]
 OptVlan = Annotated[list[int] | None, typer.Option("--vlan", help="N'analyser que ce VLAN (répétable).")]
 OptDepuis = Annotated[
-    int | None,
+    str | None,
     typer.Option(
         "--depuis",
         help="VLAN d'où tester le filtrage (défaut : le premier VLAN élèves où ce poste a une adresse).",
@@ -94,16 +94,29 @@ def _attendus_labo(t, uai: str) -> tuple[list[str], Path | None]:
 def _lancer(parties: tuple[str, ...], ecole, vlan, depuis, sortie, attendus, journal_proxy, labo, acces,
             inventaire, base, fmt) -> None:  # fmt: skip
     from ardoise.audit import rapport
+    from ardoise.audit.cibles import cibles
+    from ardoise.audit.decouverte import adresses_locales
     from ardoise.audit.execution import auditer
+    from ardoise.audit.filtrage import source_sur_vlan
     from ardoise.resultats.magasin import Magasin
 
     t = territoire(inventaire)
     uai = _une_ecole(ecole)
+    if depuis is not None and not depuis.strip().isdigit():
+        raise ErreurUsage(
+            f"--depuis {depuis} : tester le filtrage depuis un poste (SSH) n'est pas encore pris en charge ;"
+            " donnez le numéro d'un VLAN élèves où ce poste a une adresse (ex. --depuis 10)"
+        )
+    depuis = int(depuis) if depuis is not None else None
     noms = [n.strip() for x in attendus or [] for n in x.split(",") if n.strip()] or None
     if labo:
         noms_labo, journal_labo = _attendus_labo(t, uai)
         noms = noms or noms_labo
         journal_proxy = journal_proxy or journal_labo
+    # usage errors before anything is written (not even an empty results store)
+    cibles(t.ecole(uai), vlan, noms)
+    if "filtrage" in parties:
+        source_sur_vlan(t.ecole(uai), depuis, adresses_locales())
     a = auditer(
         t, uai, parties, dossier=sortie, vlans=vlan, attendus=noms, depuis_vlan=depuis,
         journal_proxy=journal_proxy, fichier_acces=acces, magasin=Magasin(base),
