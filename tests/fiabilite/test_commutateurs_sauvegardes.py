@@ -163,3 +163,44 @@ def test_a_read_cut_short_without_a_session_error_is_still_refused(plateforme_: 
     if plateforme_ == "cisco_ios":  # IOS always ends with "end"
         with pytest.raises(ErreurLecture, match="ligne « end » absente"):
             verifier_lecture(session, entiere.removesuffix("end\n"))
+
+
+def test_the_command_line_reports_a_failed_backup_in_french_with_exit_code_1(
+    flotte: Flotte, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import sys
+
+    from tests.integration.reseau.emulateurs import MDP_COFFRE
+
+    nom = TRONQUES[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARDOISE_")}
+    env.update({"ARDOISE_INVENTAIRE": str(flotte.territoire.racine), "ARDOISE_COFFRE_MDP": str(MDP_COFFRE),
+                "ARDOISE_BASE": f"sqlite:///{tmp_path / 'resultats.sqlite'}", "ARDOISE_RESEAU_ACCES": str(flotte.acces),
+                "ARDOISE_RESEAU_SAUVEGARDES": str(tmp_path / "sauvegardes"), "ARDOISE_RESEAU_ETAT": str(tmp_path / "etat"),
+                "ARDOISE_KNOWN_HOSTS": str(tmp_path / "known_hosts"), "COLUMNS": "200"})  # fmt: skip
+    commande = [
+        str(Path(sys.executable).parent / "ardoise"),
+        "reseau",
+        "sauvegarder",
+        "--equipement",
+        nom,
+        "--format",
+        "json",
+    ]
+
+    assert subprocess.run(commande, env=env, cwd=tmp_path, capture_output=True, timeout=300).returncode == 0
+    bonnes = _fichiers(tmp_path)
+    flotte.instruction(nom, "tronquer 6")
+    try:
+        r = subprocess.run(commande, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    finally:
+        flotte.instruction(nom, "normal")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    [ligne] = json.loads(r.stdout)
+    assert (ligne["equipement"], ligne["statut"], ligne["etape"]) == (nom, "echec", "sauvegarde")
+    assert f"configuration illisible après {TENTATIVES_LECTURE} tentatives" in ligne["detail"]
+    assert "rien de nouveau, aucun commit" in r.stderr
+    assert _fichiers(tmp_path) == bonnes and _commits(tmp_path) == 1

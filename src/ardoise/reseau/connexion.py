@@ -80,6 +80,7 @@ class Session:
             cx.key_policy = _politique_cles(a)  # every host key goes through Ardoise's policy
             cx._open()
             self._cx = cx
+            _lecture_vigilante(self._cx)
             self._cx.enable()
         except cles_hote.ErreurCleHote:
             if cx is not None and getattr(cx, "remote_conn_pre", None) is not None:
@@ -199,6 +200,29 @@ def _politique_cles(acces: Acces):
             cles_hote.retenir(chemin, [f"{nom} {key.get_name()} {key.get_base64()}"])
 
     return PolitiqueCles(acces)
+
+
+def _lecture_vigilante(cx) -> None:  # noqa: ANN001 (a netmiko connection)
+    """A session the device dropped fails the read at once instead of waiting for the read timeout.
+
+    netmiko only reads a paramiko channel when data is ready: a closed channel looks like a silent device, and
+    every read of a dropped session (several per backup attempt) would wait its whole ``delai_lecture``.
+    """
+    from netmiko.exceptions import ReadException
+
+    canal = getattr(cx, "channel", None)
+    lire = getattr(canal, "read_buffer", None)
+    if lire is None:
+        return
+
+    def read_buffer() -> str:
+        sortie = lire()
+        brut = canal.remote_conn
+        if not sortie and brut is not None and getattr(brut, "closed", False):
+            raise ReadException("session coupée par l'équipement")
+        return sortie
+
+    canal.read_buffer = read_buffer
 
 
 def _raison_envoi(e: BaseException) -> str:
