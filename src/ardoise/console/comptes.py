@@ -244,7 +244,9 @@ def _bloque(s, cle: str, quand: dt.datetime) -> dt.datetime | None:
 
 def _echec(s, cle: str, seuil: int, quand: dt.datetime) -> None:
     t = s.get(TentativeConnexion, cle)
-    if t is None or quand - _utc(t.premier_echec) > FENETRE_ECHECS and not t.bloque_jusqu_a:
+    # a quiet window (15 min without failure after the first one, or after the last block) starts afresh
+    calme_depuis = max(_utc(t.premier_echec), _utc(t.bloque_jusqu_a or t.premier_echec)) if t else quand
+    if t is None or quand - calme_depuis > FENETRE_ECHECS:
         t = t or TentativeConnexion(cle=cle)
         t.echecs, t.premier_echec, t.bloque_jusqu_a = 0, quand, None
         s.add(t)

@@ -150,10 +150,19 @@ def test_limitation_des_tentatives(console):
     refus = _evenements(console.magasin, "console.connexion")
     assert refus.count(("lecteur", "refuse", "lecteur")) == 5 and ("lecteur", "bloque", "lecteur") in refus
     assert ("lecteur", "ok", "lecteur") in refus
-    # a further failure after the block window starts counting again, and doubling applies past the threshold
+    # five more failures block again; a failure after that block doubles the next one (2 min)
     for _ in range(5):
         essai("faux")
     assert essai(MDP).status_code == 429
+    console.horloge.avancer(seconds=61)
+    assert essai("faux").status_code == 401
+    assert essai(MDP).status_code == 429
+    console.horloge.avancer(seconds=61)
+    assert essai(MDP).status_code == 429
+    console.horloge.avancer(minutes=20)  # a quiet quarter of an hour after the block: counting starts afresh
+    for _ in range(4):
+        assert essai("faux").status_code == 401
+    assert essai(MDP).status_code == 303
 
 
 def test_entetes_de_securite(console):
