@@ -18,9 +18,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ardoise.console import comptes
 from ardoise.console.comptes import LIBELLES_ROLES, Role, SessionOuverte
@@ -179,6 +181,17 @@ def creer_app(reglages: Reglages | None = None, magasin: Magasin | None = None) 
     async def _interdit(request: Request, _e: Interdit) -> Response:
         return page(request, "erreur.html.j2", 403, session_de(request), titre="Action non permise",
                     message="votre rôle ne permet pas cette action")  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException) -> Response:
+        titres = {404: "Introuvable", 405: "Méthode non permise"}
+        return page(request, "erreur.html.j2", e.status_code, session_de(request),
+                    titre=titres.get(e.status_code, "Requête refusée"), message="cette adresse n'existe pas ici")  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, _e: RequestValidationError) -> Response:
+        return page(request, "erreur.html.j2", 404, session_de(request), titre="Introuvable",
+                    message="cette adresse n'existe pas ici")  # fmt: skip
 
     @app.exception_handler(ErreurManifeste)
     async def _manifeste(request: Request, e: ErreurManifeste) -> Response:
