@@ -54,7 +54,10 @@ def exporter(
         {"element": "profils", "valeur": ", ".join(r.profils)},
         {"element": "applications du catalogue", "valeur": r.applications},
         {"element": "secrets (rechiffrés)", "valeur": ", ".join(r.secrets)},
-        {"element": "historique", "valeur": ", ".join(f"{k} {n}" for k, n in r.historique.items() if n) or "vide"},
+        {
+            "element": "historique",
+            "valeur": ", ".join(f"{k} {n}" for k, n in r.historique.items() if n) or "vide",
+        },
     ]
     afficher(lignes, format, ["element", "valeur"], titre=f"Export de {r.commune} : {r.dossier}",
              donnees_json={"commune": r.commune, "dossier": str(r.dossier), "ecoles": r.ecoles,
@@ -72,13 +75,20 @@ def exporter(
 @app.command("importer")
 @commande
 def importer(
-    depuis: Annotated[Path, typer.Option("--depuis", help="Dossier produit par « ardoise commune exporter ».")],
-    essai: Annotated[bool, typer.Option("--essai", help="Montrer ce qui serait fait, sans rien écrire.")] = False,
+    depuis: Annotated[
+        Path, typer.Option("--depuis", help="Dossier produit par « ardoise commune exporter ».")
+    ],
+    essai: Annotated[
+        bool, typer.Option("--essai", help="Montrer ce qui serait fait, sans rien écrire.")
+    ] = False,
     mdp_coffre: OptMdp = None,
     mdp_export: Annotated[
         Path | None,
-        typer.Option("--mdp-export", help="Mot de passe du coffre de l'export (défaut : inventaire/coffre.mdp de "
-                     "l'export).", show_default=False),
+        typer.Option(
+            "--mdp-export",
+            help="Mot de passe du coffre de l'export (défaut : inventaire/coffre.mdp de l'export).",
+            show_default=False,
+        ),
     ] = None,  # fmt: skip
     inventaire: OptInventaire = None,
     base: OptBase = None,
@@ -89,7 +99,9 @@ def importer(
     """Remet une commune exportée dans le territoire (fichiers, secrets rechiffrés, historique) ; refuse tout conflit."""
     from ardoise.commune.importation import importer as faire
 
-    r = faire(inventaire, depuis, base=base, mot_de_passe=mdp_coffre, mot_de_passe_export=mdp_export, essai=essai)
+    r = faire(
+        inventaire, depuis, base=base, mot_de_passe=mdp_coffre, mot_de_passe_export=mdp_export, essai=essai
+    )
     lignes = [{"action": "ajouter", "fichier": f} for f in r.nouveaux]
     lignes += [{"action": "modifier", "fichier": f} for f in r.modifies]
     lignes += [{"action": "secret ajouté au coffre", "fichier": n} for n in r.secrets_ajoutes]
