@@ -12,7 +12,11 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,3 +203,21 @@ def env_isole(racine: Path) -> dict[str, str]:
         "HOME": str(e / "home"),
         "COLUMNS": "200",
     }
+
+
+def mesurer_processus(args: list[str], env: dict, cwd: Path) -> tuple[int, str, str, float, int, float]:
+    """Run a process; return code, stdout, stderr, wall time, its own peak RSS (KiB) and CPU time (``wait4``)."""
+    debut = time.perf_counter()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    garde = threading.Timer(120, p.kill)
+    garde.start()
+    with ThreadPoolExecutor(max_workers=2) as lecteurs:
+        stdout, stderr = lecteurs.submit(p.stdout.read), lecteurs.submit(p.stderr.read)
+        _, statut, usage = os.wait4(p.pid, 0)
+        stdout, stderr = stdout.result(), stderr.result()
+    garde.cancel()
+    p.returncode = os.waitstatus_to_exitcode(statut)
+    p.stdout.close()
+    p.stderr.close()
+    duree = time.perf_counter() - debut
+    return p.returncode, stdout, stderr, duree, usage.ru_maxrss, usage.ru_utime + usage.ru_stime

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,6 +33,7 @@ from tests.fiabilite.entrees_hostiles import (
     copie,
     env_isole,
     instantane,
+    mesurer_processus,
 )
 
 BIN = Path(sys.executable).parent
@@ -101,23 +99,6 @@ def test_chaque_cas_hostile_est_refuse(territoire_casse) -> None:
     _refus_de_chaque_commande(*territoire_casse, ESSENTIELLES)
 
 
-def _processus(args: list[str], env: dict, cwd: Path) -> tuple[int, str, str, float, int]:
-    """Run a process; return code, stdout, stderr, wall time and its own peak RSS (KiB, from ``wait4``)."""
-    debut = time.perf_counter()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
-    garde = threading.Timer(120, p.kill)
-    garde.start()
-    with ThreadPoolExecutor(max_workers=2) as lecteurs:
-        stdout, stderr = lecteurs.submit(p.stdout.read), lecteurs.submit(p.stderr.read)
-        _, statut, usage = os.wait4(p.pid, 0)
-        stdout, stderr = stdout.result(), stderr.result()
-    garde.cancel()
-    p.returncode = os.waitstatus_to_exitcode(statut)
-    p.stdout.close()
-    p.stderr.close()
-    return p.returncode, stdout, stderr, time.perf_counter() - debut, usage.ru_maxrss
-
-
 def lancer_cas(cas: Cas, dossier: Path) -> dict:
     """The real ``ardoise`` and ``ansible-inventory`` on one hostile case: codes, messages, times, RSS."""
     racine = copie(dossier / cas.nom)
@@ -126,7 +107,9 @@ def lancer_cas(cas: Cas, dossier: Path) -> dict:
            **env_isole(racine)}  # fmt: skip
     avant = instantane(racine)
     resultats = {}
-    code, out, err, duree, rss = _processus([str(BIN / "ardoise"), "inventaire", "lister"], env, racine)
+    code, out, err, duree, rss, _ = mesurer_processus(
+        [str(BIN / "ardoise"), "inventaire", "lister"], env, racine
+    )
     resultats["ardoise inventaire lister"] = (_verifier_refus(cas, lignes, code, out, err), duree, rss)
     env_ansible = {
         **env,
@@ -134,7 +117,7 @@ def lancer_cas(cas: Cas, dossier: Path) -> dict:
         "ANSIBLE_INVENTORY_PLUGINS": str(RACINE / "plugins" / "inventory"),
         "ANSIBLE_HOME": str(dossier / f"{cas.nom}-ansible"),  # Ansible's own ~/.ansible/tmp, not Ardoise's
     }
-    code, out, err, duree, rss = _processus(
+    code, out, err, duree, rss, _ = mesurer_processus(
         [str(BIN / "ansible-inventory"), "-i", str(racine / "inventaire" / "ardoise.yml"), "--list"],
         env_ansible,
         racine,

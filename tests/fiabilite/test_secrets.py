@@ -383,6 +383,8 @@ def test_aucun_canari_dans_ce_que_produisent_les_commandes(campagne: Campagne) -
     c = campagne
     textes = _tout_ce_qui_a_ete_produit(c)
     assert len(textes) > 150  # outputs of ~80 commands, their files, the stores, the git objects
+    print(f"\n{len(c.sorties)} sorties de commandes, {len(textes)} textes fouillés, "
+          f"{sum(len(t) for _, t in textes) / 1e6:.1f} Mo, {len(c.t.canaris)} canaris")  # fmt: skip
     trouve = [(ou, sorted(fuites(texte, c.t.canaris))) for ou, texte in textes if fuites(texte, c.t.canaris)]
     assert trouve == [], "\n".join(f"{ou} : {noms}" for ou, noms in trouve)
 
