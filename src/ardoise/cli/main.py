@@ -6,7 +6,6 @@ import typer
 
 from ardoise import __version__
 from ardoise.cli import audit as cli_audit
-from ardoise.cli import audit as cli_audit
 from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes, wifi
 from ardoise.cli import commune as cli_commune
 from ardoise.cli import console as cli_console
@@ -30,7 +29,6 @@ app.add_typer(atelier.app, name="atelier")
 app.add_typer(parc.app, name="parc")
 app.add_typer(cli_reseau.app, name="reseau")
 app.add_typer(wifi.app, name="wifi")
-app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_commune.app, name="commune")
 app.add_typer(cli_console.app, name="console")
