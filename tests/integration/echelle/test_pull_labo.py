@@ -23,7 +23,14 @@ from ardoise.atelier.labo import acces, agrandir_disques
 from ardoise.inventaire.coffre import reveler, textes_chiffres
 from ardoise.labo.hotes import executer_dans
 
-pytestmark = [pytest.mark.labo, pytest.mark.timeout(7200)]
+pytestmark = [
+    pytest.mark.labo,
+    pytest.mark.timeout(7200),
+    # Not yet run to completion: each pull run applies the whole workshop configuration (minutes per PC on
+    # this 2-CPU machine). Out of `make test` until measured green and trimmed: ARDOISE_TESTS_PULL=1 runs it.
+    pytest.mark.skipif(os.environ.get("ARDOISE_TESTS_PULL") != "1",
+                       reason="test ansible-pull au labo : ARDOISE_TESTS_PULL=1 pour le lancer (long)"),
+]  # fmt: skip
 RACINE = Path(__file__).resolve().parents[3]
 BIN = RACINE / ".venv" / "bin"
 ARDOISE = [str(BIN / "ardoise")] if (BIN / "ardoise").exists() else [sys.executable, "-m", "ardoise.cli.main"]
