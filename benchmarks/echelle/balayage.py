@@ -9,7 +9,7 @@ own CPU competes with the control process, which makes the wall times pessimisti
 
 Run as root: ``.venv/bin/python benchmarks/echelle/balayage.py [--tailles 100,500,1000] [--base URL]``.
 Prints one JSON object per sweep, then the extrapolation, and writes both to
-``benchmarks/echelle/balayage.json``.
+``benchmarks/echelle/balayage.json`` (or ``--sortie``).
 """
 
 from __future__ import annotations
@@ -91,6 +91,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--tailles", default="100,500,1000")
     p.add_argument("--base", help="URL du magasin (défaut : un SQLite temporaire par balayage)")
+    p.add_argument(
+        "--sortie", type=Path, default=Path(__file__).parent / "balayage.json", help="fichier JSON écrit"
+    )
     p.add_argument("--enfant", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.enfant:
@@ -116,7 +119,7 @@ def main() -> None:
     resultat = {"parallele": PARALLELE, "points": points,
                 "extrapolation": extrapoler(points) if len(points) > 1 else None}  # fmt: skip
     print(json.dumps(resultat["extrapolation"]))
-    (Path(__file__).parent / "balayage.json").write_text(json.dumps(resultat, indent=2) + "\n")
+    a.sortie.write_text(json.dumps(resultat, indent=2) + "\n")
 
 
 if __name__ == "__main__":

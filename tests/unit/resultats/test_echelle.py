@@ -29,7 +29,7 @@ from ardoise.maintenance.historique import (
     requete_comptes,
     requete_derniers,
 )
-from ardoise.resultats.forme import ResultatHote, StatutHote
+from ardoise.resultats.forme import Niveau, ResultatHote, StatutHote, Verification
 from ardoise.resultats.magasin import Magasin
 from ardoise.resultats.modeles import Execution, ResultatHoteLigne
 from tests.historique_synthetique import compter, generer
@@ -136,6 +136,43 @@ def test_retention_summarises_old_days_keeps_the_reports_and_is_idempotent(
     encore = retention.purger(magasin, GARDER)
     assert (encore.resumes, encore.resultats, encore.verifications, encore.executions) == (0, 0, 0, 0)
     assert compter(magasin) == apres
+
+
+def test_migration_0004_fills_the_state_and_goes_back_without_losing_checks(magasin: Magasin) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from ardoise.resultats.magasin import MIGRATIONS
+
+    ex = magasin.commencer("maintenance")
+    for hote, statut, niveaux in (
+        ("a", StatutHote.ok, ["CRITIQUE", "ATTENTION"]),
+        ("b", StatutHote.ok, ["ATTENTION"]),
+        ("c", StatutHote.injoignable, []),
+        ("d", StatutHote.ok, ["INCONNU", "OK"]),
+    ):
+        magasin.enregistrer(ex, ResultatHote(hote, statut, verifications=[
+            Verification(n, n, Niveau(n), "…") for n in niveaux]))  # fmt: skip
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+
+    def etats() -> list:
+        with magasin.moteur.connect() as c:
+            return c.execute(text("SELECT hote, etat FROM resultats_hotes ORDER BY hote")).all()
+
+    attendu = [("a", "CRITIQUE"), ("b", "ATTENTION"), ("c", "injoignable"), ("d", "OK")]
+    assert etats() == attendu
+    with magasin.moteur.begin() as c:
+        cfg.attributes["connection"] = c
+        command.downgrade(cfg, "0003")
+    assert compter_verifications(magasin) == 5
+    magasin.migrer()  # back to 0004: the state is computed again from the checks
+    assert etats() == attendu and compter_verifications(magasin) == 5
+
+
+def compter_verifications(magasin: Magasin) -> int:
+    with magasin.moteur.connect() as c:
+        return c.execute(text("SELECT count(*) FROM verifications")).scalar_one()
 
 
 def test_purger_from_the_command_line(tmp_path: Path, territoire) -> None:

@@ -55,5 +55,6 @@ def downgrade() -> None:
     op.drop_index("ux_resumes_hote_jour", table_name="resumes_quotidiens")
     op.drop_table("resumes_quotidiens")
     op.drop_index("ix_resultats_uai_execution", table_name="resultats_hotes")
-    with op.batch_alter_table("resultats_hotes") as t:
-        t.drop_column("etat")
+    # a plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35), never batch mode: rebuilding resultats_hotes would
+    # cascade-delete every check row through the foreign key
+    op.drop_column("resultats_hotes", "etat")
