@@ -21,15 +21,13 @@ from ardoise.audit.constat import Constat, Gravite
 from ardoise.erreurs import ErreurUsage
 from ardoise.inventaire.territoire import EcoleChargee
 from ardoise.inventaire.types import ModeProxy
+from ardoise.maintenance.verifications.securite import page_bloquee
 
 log = logging.getLogger(__name__)
 
 # Public DNS-over-HTTPS resolvers, by address (a pupil's browser reaches them without any DNS lookup).
 RESOLVEURS_DOH = ("1.1.1.1", "8.8.8.8", "9.9.9.9")
 DELAI = 5.0
-# Marks of a filter's block page (e2guardian answers 200). Not « bloqu… »: a test site may say « à bloquer ».
-MARQUES_BLOCAGE = ("e2guardian", "squidguard", "access denied", "accès refusé", "acces refuse", "blocked site",
-                   "accès interdit", "acces interdit")  # fmt: skip
 
 
 @dataclass
@@ -123,7 +121,7 @@ def _connexion_directe(hote: str, port: int, source: str) -> tuple[bool, str]:
 
 
 def bloquee(statut: int | None, corps: str) -> bool:
-    return statut in (403, 302, 303, 307, 451) or any(m in corps.lower() for m in MARQUES_BLOCAGE)
+    return page_bloquee(statut, corps)
 
 
 def tester(

@@ -43,9 +43,20 @@ E2_REFUS = (
 
 def PULL(succes: bool, jours: float = 0.1) -> str:  # noqa: N802 - builds an ardoise-pull result file
     fin = (dt.datetime.now(dt.UTC) - dt.timedelta(days=jours)).isoformat(timespec="seconds")
-    echecs = [] if succes else [{"tache": "Régler le fuseau", "role": "ardoise_socle", "message": "disque plein"}]
-    return json.dumps({"poste": "pc-01", "fin": fin, "duree_s": 42.0, "succes": succes, "changements": 3,
-                       "revision": "0123456789abcdef", "echecs": echecs})
+    echecs = (
+        [] if succes else [{"tache": "Régler le fuseau", "role": "ardoise_socle", "message": "disque plein"}]
+    )
+    return json.dumps(
+        {
+            "poste": "pc-01",
+            "fin": fin,
+            "duree_s": 42.0,
+            "succes": succes,
+            "changements": 3,
+            "revision": "0123456789abcdef",
+            "echecs": echecs,
+        }
+    )
 
 
 PASSE = "@essai\nHTTP/1.1 200 OK\nContent-Type: text/html\n\n<h1>Casino</h1>\n@code 0\n"
@@ -74,6 +85,9 @@ CAS = [
     ("proxy", "" + E2_REFUS, 0, {}, CRIT, "aucun proxy configuré"),
     ("proxy", 'http_proxy="http://autre:3128/"\n' + E2_REFUS, 0, {}, CRIT, "le manifeste demande"),
     ("proxy", ENV_OK + PASSE, 0, {}, CRIT, "filtrage inopérant"),
+    # a test site that loads, whose own title says « à bloquer »: not a filter's block page
+    ("proxy", ENV_OK + "@essai\nHTTP/1.1 200 OK\n\n<title>Site à bloquer de test</title>\n@code 0\n", 0, {},
+     CRIT, "filtrage inopérant"),
     ("proxy", ENV_OK + "@essai\nbash: connect: Connection refused\n@code 1\n", 0, {}, CRIT, "injoignable"),
     ("proxy", ENV_OK + "@essai\n@code 124\n", 0, {}, CRIT, "délai dépassé"),
     ("proxy", ENV_OK + "@essai\nHTTP/1.1 403 Forbidden\n\n@code 0\n", 0, {}, OK, "bien refusé"),

@@ -105,15 +105,23 @@ _d(Controle("antivirus", "Antivirus actif et signatures à jour", _antivirus, sc
 
 
 # -- proxy ----------------------------------------------------------------------------------
+# Marks of a filter's block page (e2guardian answers 200). Not « bloqu… »: a test site may be titled « à bloquer ».
+# The one list: the audit and the workshop use it too.
 MARQUES_BLOCAGE = (
     "access denied",
     "accès refusé",
     "acces refuse",
+    "accès interdit",
+    "acces interdit",
     "blocked site",
     "e2guardian",
     "squidguard",
-    "bloqu",
 )
+
+
+def page_bloquee(code_http: int | None, contenu: str) -> bool:
+    """A filter's refusal: a redirect/forbidden status, or a 200 block page carrying a filter's mark."""
+    return code_http in (403, 302, 303, 307, 451) or any(m in contenu.lower() for m in MARQUES_BLOCAGE)
 
 
 def _attendu(ctx: Contexte) -> str | None:
@@ -176,8 +184,7 @@ def _proxy(s: Sortie, ctx: Contexte):
         raison = "délai dépassé" if code == 124 else "connexion refusée ou impossible"
         return c.resultat(Niveau.CRITIQUE, f"proxy {attendu} injoignable depuis le poste ({raison})", http)
     code_http = int(statut.group(1))
-    bloque = code_http in (403, 302, 303, 307, 451) or any(mq in reponse.lower() for mq in MARQUES_BLOCAGE)
-    if not bloque:
+    if not page_bloquee(code_http, reponse):
         return c.resultat(
             Niveau.CRITIQUE,
             f"filtrage inopérant : {domaine} (catégorie {categorie}) passe par le proxy (HTTP {code_http})",
