@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -205,9 +206,24 @@ def env_isole(racine: Path) -> dict[str, str]:
     }
 
 
+# Linux charges a child's ru_maxrss with the parent's resident pages it shared between fork and exec: measured
+# straight from a long pytest session (500 MB+), every command would "peak" at pytest's size. A small launcher
+# forks the command and reports the command's own wait4 figures on its last stderr line.
+LANCEUR = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvpe(sys.argv[1], sys.argv[1:], os.environ)\n"
+    "_, st, ru = os.wait4(pid, 0)\n"
+    "sys.stderr.write(f'\\n@@mesure {ru.ru_maxrss} {ru.ru_utime + ru.ru_stime}\\n')\n"
+    "sys.exit(os.waitstatus_to_exitcode(st))\n"
+)
+
+
 def mesurer_processus(args: list[str], env: dict, cwd: Path) -> tuple[int, str, str, float, int, float]:
     """Run a process; return code, stdout, stderr, wall time, its own peak RSS (KiB) and CPU time (``wait4``)."""
     debut = time.perf_counter()
+    args = [sys.executable, "-c", LANCEUR, *args]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     garde = threading.Timer(120, p.kill)
     garde.start()
@@ -220,4 +236,8 @@ def mesurer_processus(args: list[str], env: dict, cwd: Path) -> tuple[int, str, 
     p.stdout.close()
     p.stderr.close()
     duree = time.perf_counter() - debut
-    return p.returncode, stdout, stderr, duree, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    avant, trouve, mesure = stderr.rstrip("\n").rpartition("\n@@mesure ")
+    if not trouve:  # the launcher was killed (timeout): no figure
+        return p.returncode, stdout, stderr, duree, 0, usage.ru_utime + usage.ru_stime
+    rss, cpu = mesure.split()
+    return p.returncode, stdout, avant, duree, int(rss), float(cpu)

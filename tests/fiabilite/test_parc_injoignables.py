@@ -12,6 +12,7 @@ would double the test's time; maintenance meets it hung.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -112,8 +113,10 @@ def test_atelier_5_injoignables_nommes_seuil_arrete_avant_le_playbook(parc):
     assert len(lignes) == N
     for nom in INJOIGNABLES:
         assert lignes[nom]["etat"] == "echec" and lignes[nom]["etape"] == "précontrôle : connexion SSH"
-        assert lignes[nom]["raison"].startswith(
-            "poste injoignable en SSH (connexion refusée : sshd arrêté ?) : "
+        # a closed port reads « connexion refusée », or « connexion coupée » when ssh's first write races the
+        # refusal under load: either way the device is named with its reason
+        assert re.match(
+            r"poste injoignable en SSH \(connexion (refusée|coupée)[^)]*\) : ", lignes[nom]["raison"]
         )
     # first use recorded in the fleet's known_hosts during the workshop: the 45 keys
     assert len((d / "known_hosts").read_text().splitlines()) == JOIGNABLES
