@@ -25,10 +25,12 @@ from ardoise.resultats.modeles import (
     Incident,
     Pret,
     ResultatHoteLigne,
+    ResumeQuotidien,
     VerificationLigne,
 )
 
-TABLES = ("executions", "resultats", "verifications", "etats", "evenements", "incidents", "prets", "echanges")
+TABLES = ("executions", "resultats", "verifications", "etats", "evenements", "incidents", "prets", "echanges",
+          "resumes")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def compter(magasin: Magasin) -> dict[str, int]:
         Incident,
         Pret,
         Echange,
+        ResumeQuotidien,
     )
     with magasin.session() as s:
         return {nom: len(s.scalars(select(m)).all()) for nom, m in zip(TABLES, modeles, strict=True)}
@@ -143,6 +146,8 @@ def copier(
             s, c, Echange, portee, nettoyer, lambda x: (x.poste, _temps(x.horodatage)),
             lambda champs: champs.update(incident_id=carte_inc.get(champs["incident_id"])),
         )  # fmt: skip
+        # -- daily summaries left by the retention policy (maintenance purger) --------------------
+        ajoutes["resumes"] += _simples(s, c, ResumeQuotidien, portee, nettoyer, lambda x: (x.hote, x.jour))
     return ajoutes
 
 
@@ -159,6 +164,9 @@ def _filtre(modele: Any, p: Portee):
         return or_(Evenement.commune == p.commune, Evenement.cible.in_(p.hotes | p.uais), *uais)
     if modele is Echange:
         return or_(Echange.commune == p.commune, Echange.poste.in_(p.hotes))
+    if modele is ResumeQuotidien:
+        return or_(ResumeQuotidien.commune == p.commune, ResumeQuotidien.uai.in_(p.uais),
+                   ResumeQuotidien.hote.in_(p.hotes))  # fmt: skip
     return or_(modele.commune == p.commune, modele.appareil.in_(p.hotes))
 
 

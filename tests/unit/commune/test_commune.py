@@ -38,13 +38,15 @@ from ardoise.resultats.modeles import (
     Incident,
     Pret,
     ResultatHoteLigne,
+    ResumeQuotidien,
     VerificationLigne,
 )
 from tests.aide_parc import copier_exemple
 
 BIN = Path(sys.executable).parent
 COMMUNES = ("bellerive", "saint-aubin", "castelnau")
-MODELES = (Execution, ResultatHoteLigne, VerificationLigne, EtatAppareil, Evenement, Incident, Pret, Echange)
+MODELES = (Execution, ResultatHoteLigne, VerificationLigne, EtatAppareil, Evenement, Incident, Pret, Echange,
+           ResumeQuotidien)  # fmt: skip
 
 
 def _mdp(inv: Path) -> Path:
@@ -79,6 +81,9 @@ def _remplir(magasin: Magasin, t) -> None:
             s.add(Pret(appareil=eqs[1].nom, commune=commune, uai=eqs[1].uai, emprunteur="Mme Martin",
                        jusqu_au=dt.date(2027, 6, 30), etat_avant="en_service"))  # fmt: skip
             s.add(Echange(poste=eqs[0].nom, spare=eqs[2].nom, commune=commune, incident_id=inc.id))
+            # a day summarised by the retention policy (maintenance purger)
+            s.add(ResumeQuotidien(hote=eqs[0].nom, jour=dt.date(2026, 9, 1), uai=eqs[0].uai, commune=commune,
+                                  passages=3, ok=3, dernier_etat="ok"))  # fmt: skip
 
 
 def _comptes(magasin: Magasin, commune: str | None = None) -> dict[str, int]:
@@ -204,6 +209,7 @@ def test_export_historique_de_la_commune_seule(projet, exports):
         assert set(s.scalars(select(Pret.commune))) == {"castelnau"}
         assert set(s.scalars(select(Echange.commune))) == {"castelnau"}
         assert set(s.scalars(select(Evenement.commune))) == {"castelnau"}
+        assert set(s.scalars(select(ResumeQuotidien.commune))) == {"castelnau"}
         # the shared sweep is there, reduced to this commune's hosts and schools
         balayage = s.scalars(select(Execution).where(Execution.genre == "maintenance")).one()
         assert balayage.selection["communes"] == ["castelnau"]
@@ -212,7 +218,8 @@ def test_export_historique_de_la_commune_seule(projet, exports):
         echange = s.scalars(select(Echange)).one()
         assert s.get(Incident, echange.incident_id).appareil == echange.poste
     assert _comptes(base) == {"executions": 2, "resultats_hotes": 6, "verifications": 3, "etats_appareils": 3,
-                              "evenements": 1, "incidents": 1, "prets": 1, "echanges": 1}  # fmt: skip
+                              "evenements": 1, "incidents": 1, "prets": 1, "echanges": 1,
+                              "resumes_quotidiens": 1}  # fmt: skip
 
 
 def test_ardoise_et_ansible_fonctionnent_dans_l_export(exports):
