@@ -63,13 +63,13 @@ DOCUMENTATION = r"""
 EXAMPLES = r"""
 # inventaire/ardoise.yml : tout le territoire (le dossier de ce fichier est l'inventaire)
 plugin: ardoise
-
+---
 # Une seule école, cache dans un dossier choisi
 plugin: ardoise
 inventaire: ../inventaire
 ecoles: [0331101T]
 cache_ardoise: /var/cache/ardoise
-
+---
 # Les écoles de deux communes, forme longue du nom (collection)
 plugin: ardoise.territoire.ardoise
 communes: [bellerive, castelnau]

@@ -190,7 +190,7 @@ def _greffon(p: Perimetre) -> str:
     uai = sorted(p.uais)[0]
     exemples = (
         'EXAMPLES = r"""\n# inventaire/ardoise.yml : toute la commune (le dossier de ce fichier est l\'inventaire)\n'
-        f"plugin: ardoise\n\n# Une seule école\nplugin: ardoise\necoles: [{uai}]\n"
+        f"plugin: ardoise\n---\n# Une seule école\nplugin: ardoise\necoles: [{uai}]\n"
         '"""'
     )
     return source[:debut] + exemples + source[fin:]
