@@ -81,6 +81,14 @@ def arreter_proxy(labo: Labo, e2guardian: bool = True) -> None:
 def demarrer_proxy(labo: Labo) -> None:
     """Start squid and e2guardian again (no-op for those already running)."""
     labo.demarrer_service("squid")
+    _demarrer_e2guardian(labo)
+
+
+def _demarrer_e2guardian(labo: Labo) -> None:
+    """e2guardian refuses to start while its pid file exists (« I seem to be running already! »), and one
+    killed when it was slow to stop leaves it behind: a stopped service's pid file is stale."""
+    if not labo.service("e2guardian").actif():
+        (labo.dossier / "e2guardian" / "e2guardian.pid").unlink(missing_ok=True)
     labo.demarrer_service("e2guardian")
 
 
@@ -284,10 +292,9 @@ def _basculer_categorie(labo: Labo, categorie: str, autoriser: bool) -> None:
             elif not autoriser and ligne.startswith(marque):
                 lignes[i], change = ligne[len(marque) :], True
         liste.write_text("\n".join(lignes) + "\n")
-    if change:  # e2guardian reads its lists at start; a killed one leaves its pid file behind
+    if change:  # e2guardian reads its lists at start
         labo.arreter_service("e2guardian")
-        (labo.dossier / "e2guardian" / "e2guardian.pid").unlink(missing_ok=True)
-        labo.demarrer_service("e2guardian")
+        _demarrer_e2guardian(labo)
 
 
 def couper_ent(labo: Labo) -> None:
