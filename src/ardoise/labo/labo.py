@@ -189,10 +189,6 @@ class Labo:
             "/etc/apt/apt.conf.d/01ardoise-proxy": (
                 f'Acquire::http::Proxy "http://{reseau.ADRESSE_RACINE.ip}:{services.PORT_APT}";\n'
             ),
-            # apt's HTTP pipelining through the relay can leave `apt-get update` waiting forever on a
-            # connection the relay closed (seen twice: http method idle on a CLOSE-WAIT socket); retries
-            # cover a relay that drops a download.
-            "/etc/apt/apt.conf.d/02ardoise-labo": 'Acquire::http::Pipeline-Depth "0";\nAcquire::Retries "3";\n',
         }
 
     def _preparer_postes(
