@@ -79,7 +79,7 @@ def _script_ent(ctx: Contexte) -> str:
 
 
 def _ent(s: Sortie, ctx: Contexte):
-    from ardoise.maintenance.verifications.securite import MARQUES_BLOCAGE
+    from ardoise.maintenance.verifications.securite import page_bloquee
 
     c = ENT
     url = ctx.politique.ent.url
@@ -92,8 +92,7 @@ def _ent(s: Sortie, ctx: Contexte):
     if not m:
         return c.resultat(Niveau.INCONNU, "python3 absent ou sortie illisible")
     statut = int(m.group(1))
-    page = s.texte.lower()
-    if any(marque in page for marque in MARQUES_BLOCAGE):
+    if page_bloquee(None, s.texte):  # marks only: the status is judged below
         return c.resultat(Niveau.CRITIQUE, f"l'ENT ({url}) est bloqué par le filtrage de l'école", "bloqué")
     if statut >= 400:
         return c.resultat(Niveau.CRITIQUE, f"l'ENT ({url}) répond HTTP {statut}", f"HTTP {statut}")

@@ -120,10 +120,6 @@ def _connexion_directe(hote: str, port: int, source: str) -> tuple[bool, str]:
         return False, f"{adresse}:{port} : {e.strerror or e}"
 
 
-def bloquee(statut: int | None, corps: str) -> bool:
-    return page_bloquee(statut, corps)
-
-
 def tester(
     ecole: EcoleChargee, source: IPv4Address, journal_proxy: Path | None = None
 ) -> tuple[list[Essai], list[Constat], list[str]]:
@@ -152,7 +148,7 @@ def tester(
     for categorie in [c for c in pol.filtrage.categories_bloquees if c in dispo]:
         url = f"http://{dispo[categorie]}/"
         statut, corps, erreur = _via_proxy(proxy, url, src)
-        ok = statut is not None and bloquee(statut, corps)
+        ok = statut is not None and page_bloquee(statut, corps)
         obtenu = "refusé" if ok else (f"erreur : {erreur}" if statut is None else f"chargé (HTTP {statut})")
         essais.append(Essai(f"catégorie {categorie}", url, "refusé", obtenu, ok, _maintenant()))
         if statut is not None and not ok:
@@ -171,9 +167,9 @@ def tester(
         if not url:
             continue
         statut, corps, erreur = _via_proxy(proxy, str(url), src)
-        ok = statut is not None and 200 <= statut < 400 and not bloquee(statut, corps)
+        ok = statut is not None and 200 <= statut < 400 and not page_bloquee(statut, corps)
         obtenu = "accessible" if ok else (f"erreur : {erreur}" if statut is None else
-                                          ("bloqué" if bloquee(statut, corps) else f"HTTP {statut}"))  # fmt: skip
+                                          ("bloqué" if page_bloquee(statut, corps) else f"HTTP {statut}"))  # fmt: skip
         essais.append(Essai(f"{role} accessible", str(url), "accessible", obtenu, ok, _maintenant()))
         if not ok:
             constat(f"{role.lower()}-injoignable", Gravite.haute,
