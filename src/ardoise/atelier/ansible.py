@@ -83,6 +83,12 @@ class BilanAnsible:
 def _raison(res: dict) -> str:
     if res.get("censored"):
         return "échec d'une tâche protégée (no_log) : détails masqués"
+    if isinstance(res.get("timedout"), dict):
+        duree = res["timedout"].get("period")
+        return (
+            f"tâche arrêtée après {duree} s sans réponse (délai de la tâche dépassé) : vérifiez le relais APT "
+            "et le réseau du poste, puis relancez avec --reprendre"
+        )
     msg = str(res.get("msg") or "").strip()
     morceaux = [msg if len(msg) <= 300 else msg[:300] + "…"]
     for cle in ("stderr", "module_stderr", "stdout"):

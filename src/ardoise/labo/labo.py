@@ -186,8 +186,11 @@ class Labo:
             f"{serveur} {plan.serveur_nom}.{plan.domaine} {plan.serveur_nom}\n",
             "/etc/resolv.conf": f"search {plan.domaine}\n"
             + "".join(f"nameserver {d}\n" for d in services.dns_labo(plan)),
+            # The relay (apt-cacher-ng) sometimes drops a connection: bounded waits and retries, so apt
+            # fails or retries instead of waiting forever (default timeout 120 s, no retry).
             "/etc/apt/apt.conf.d/01ardoise-proxy": (
                 f'Acquire::http::Proxy "http://{reseau.ADRESSE_RACINE.ip}:{services.PORT_APT}";\n'
+                'Acquire::http::Timeout "30";\nAcquire::Retries "3";\n'
             ),
         }
 

@@ -191,6 +191,10 @@ Remap-secdeb: security.debian.org security.debian.org/debian-security deb.debian
 ReportPage: acng-report.html
 ExThreshold: 4
 PassThroughPattern: ^$
+# Upstream stalls: give up on a dead upstream connection after 30 s and retry the download
+# (defaults 40 s / 2 tries); clients see a 503 they retry rather than a connection left open.
+NetworkTimeout: 30
+DlMaxRetries: 6
 """
     )
     return d

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,31 @@ def test_reprise_et_fiche_depuis_le_magasin(territoire, tmp_path):
     assert fiche.en_pdf(d)[:5] == b"%PDF-"
     with pytest.raises(ErreurUsage, match="rien à livrer"):
         fiche.donnees_fiche(territoire, "0331102U", m)
+
+
+def test_une_tache_bloquee_echoue_sur_ce_poste_seulement(tmp_path):
+    """A real ansible-runner run: a task that hangs on one host is cut by its ``timeout`` (as the roles'
+    apt tasks are); that host fails with a French reason, the other host finishes the play."""
+    import ansible_runner
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "jeu.yml").write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - name: Attendre\n      ansible.builtin.command: sleep {{ attente }}\n"
+        "      changed_when: false\n      timeout: 2\n"
+        "    - name: Suite\n      ansible.builtin.command: 'true'\n      changed_when: false\n"
+    )
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "hosts").write_text(
+        "pc-bloque ansible_connection=local attente=60\npc-sain ansible_connection=local attente=0\n"
+    )
+    s = Suivi(["pc-bloque", "pc-sain"])
+    r = ansible_runner.run(
+        private_data_dir=str(tmp_path), playbook="jeu.yml", event_handler=s, quiet=True,
+        envvars={"ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                 "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])},
+    )  # fmt: skip
+    bloque, sain = s.hotes["pc-bloque"], s.hotes["pc-sain"]
+    assert r.rc != 0 and bloque.echec and bloque.etape_echec == "Attendre"
+    assert bloque.raison.startswith("tâche arrêtée après 2 s") and "--reprendre" in bloque.raison
+    assert not sain.echec and sain.fini and sain.taches == 2
