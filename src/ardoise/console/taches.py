@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from ardoise.erreurs import ArdoiseErreur, ErreurManifeste, ErreurUsage
 from ardoise.inventaire.territoire import Territoire
 from ardoise.maintenance.moteur import ParametresSsh
@@ -98,6 +100,22 @@ class Taches:
         self._pool = ThreadPoolExecutor(max_workers=travailleurs, thread_name_prefix="console-tache")
         self._manifeste = threading.Lock()
         self._en_cours: dict[int, Future] = {}
+        self.reprendre_interrompues()
+
+    def reprendre_interrompues(self) -> list[int]:
+        """Close the jobs a previous console process left waiting or running (it stopped mid-job):
+        they can no longer finish, so they say so instead of staying « en cours » for ever."""
+        with self.magasin.session() as s:
+            restes = list(
+                s.scalars(select(TacheConsole).where(TacheConsole.statut.in_(("en_attente", "en_cours"))))
+            )
+            vus = [(t.id, t.genre) for t in restes]
+            for t in restes:
+                t.statut, t.fin = "echec", maintenant()
+                t.message = "interrompue : la console s'est arrêtée avant la fin de la tâche ; relancez-la"
+        for ident, genre in vus:
+            log.warning("console : tâche n° %s (%s) interrompue par un arrêt de la console", ident, genre)
+        return [ident for ident, _ in vus]
 
     def fermer(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)

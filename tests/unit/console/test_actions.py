@@ -186,3 +186,28 @@ def test_mode_labo_refuse_quand_le_labo_est_arrete(tmp_path, modele, monkeypatch
     with c.magasin.session() as s:
         assert s.scalar(select(Execution.id)) is None  # nothing swept
     c.app.state.taches.fermer()
+
+
+def test_une_tache_coupee_par_un_arret_de_la_console_ne_reste_pas_en_cours(tmp_path, modele):
+    """A console stopped mid-job leaves the job's row « en cours »: the next console start closes it as
+    failed and says why; the page and the polling API see it finished."""
+    from ardoise.resultats.modeles import TacheConsole
+    from tests.unit.console.conftest import creer_console
+
+    (tmp_path / "a").mkdir()
+    premiere = creer_console(tmp_path / "a", inventaire=modele[0], base=modele[1])
+    with premiere.magasin.session() as s:
+        s.add(TacheConsole(genre="balayage", commune="bellerive", uai=ECOLE, cible=ECOLE,
+                           qui="technicien-commune", statut="en_cours", attendus=3))  # fmt: skip
+    premiere.app.state.taches.fermer()
+    premiere.magasin.moteur.dispose()
+    base = tmp_path / "a" / "resultats.sqlite"
+    (tmp_path / "b").mkdir()
+    seconde = creer_console(tmp_path / "b", inventaire=modele[0], base=base)
+    try:
+        client = seconde.connecter("technicien-commune")
+        etat = client.get("/api/taches/1").json()
+        assert etat["fini"] and "interrompue" in etat["message"] and "relancez-la" in etat["message"]
+        assert "échec" in client.get("/taches/1").text
+    finally:
+        seconde.app.state.taches.fermer()
