@@ -19,6 +19,7 @@ import subprocess
 
 import pytest
 
+from tests.aide_parc import RACINE
 from tests.boucle_sshd import boucle_sshd, manque_prerequis
 from tests.fiabilite.parc_boucle import (
     ARDOISE,
@@ -141,3 +142,41 @@ def test_atelier_seuil_illisible(parc):
     d, r = _atelier(parc, "a3", "--seuil-echec", "beaucoup")
     assert r.returncode == 2 and "seuil d'échec « beaucoup » illisible" in r.stderr
     assert "Traceback" not in r.stderr and not (d / "resultats.sqlite").exists()
+
+
+def test_atelier_lot_entierement_injoignable_ne_lance_pas_le_playbook(parc):
+    """Every PC of the batch fails the precheck: Ansible is NOT started with an empty host list (that would
+    mean every host of the inventory); the vault password given as a path relative to where the technician
+    stands (as ``make demo`` does) still reaches Ansible, which runs from its own directory."""
+    d, b = parc["dossier"] / "a4", parc["boucle"]
+    d.mkdir()
+    racine = racine_sans_danger(d)
+    (d / "mdp").mkdir()
+    (d / "mdp" / "coffre.mdp").write_bytes((RACINE / "inventaire" / "coffre-demo.mdp").read_bytes())
+    env = environnement(d, parc["inventaire"], d / "known_hosts", b.cle, ARDOISE_RACINE=str(racine),
+                        ARDOISE_COFFRE_MDP="mdp/coffre.mdp")  # fmt: skip
+    (d / "site.yml").write_text("ansible_python_interpreter: /usr/bin/python3\n")
+    commun = [
+        "atelier",
+        "preparer",
+        "--utilisateur",
+        "root",
+        "--variables",
+        str(d / "site.yml"),
+        "--format",
+        "json",
+    ]
+    # a reachable PC and an absent one: the relative vault path works (the precheck passes on the first)
+    r = _ardoise(env, d, *commun, "--postes", f"{nom_poste(1)},{ABSENTS[0]}")
+    lignes = {x["poste"]: x for x in json.loads(r.stdout)}
+    assert lignes[nom_poste(1)]["etape"] != "précontrôle : connexion et droits root", lignes[nom_poste(1)]
+    assert lignes[ABSENTS[0]]["etape"] == "précontrôle : connexion SSH"
+    # only absent PCs: all fail the precheck, the playbook never starts
+    for x in d.rglob("playbook"):
+        subprocess.run(["rm", "-rf", str(x)], check=True)
+    r = _ardoise(env, d, *commun, "--postes", ",".join(ABSENTS))
+    assert r.returncode == 1, r.stderr[-2000:]
+    lignes = {x["poste"]: x for x in json.loads(r.stdout)}
+    assert sorted(lignes) == sorted(ABSENTS)
+    assert all(x["etat"] == "echec" and x["etape"] == "précontrôle : connexion SSH" for x in lignes.values())
+    assert not list(d.rglob("playbook/artifacts"))

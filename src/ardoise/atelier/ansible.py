@@ -198,6 +198,9 @@ def executer(
     ``dossier_controle``: where OpenSSH keeps its master connections for this run
     (a master from an earlier run would skip the host-key check); default: a fresh one removed at the end.
     """
+    if not hotes:
+        # an empty --limit or host pattern means EVERY host of the inventory, never what a caller wants
+        raise ValueError("aucun poste à traiter : Ansible n'est pas lancé sur une liste vide")
     try:
         import ansible_runner
     except ImportError as e:
@@ -274,17 +277,29 @@ def executer(
     finally:
         if propre:
             fermer_maitres(controle)
+    cause = _erreur_globale(r) if r.status != "successful" else ""
     for h in suivi.hotes.values():
         if not h.fini and not h.echec and r.status != "successful":
             h.echec = True
             h.etape_echec = h.etape
-            h.raison = (
-                h.raison or f"le playbook s'est arrêté ({r.status}, code {r.rc}) avant la fin pour ce poste"
+            h.raison = h.raison or (
+                f"Ansible s'est arrêté ({r.status}, code {r.rc}) avant la fin pour ce poste"
+                + (f" : {cause}" if cause else "")
             )
     if precontrole:  # ad-hoc runs send no playbook_on_stats: a host that answered is done
         for h in suivi.hotes.values():
             h.fini = True
     return BilanAnsible(suivi.hotes, int(r.rc or 0), str(r.status), dossier, time.monotonic() - debut)
+
+
+def _erreur_globale(r) -> str:
+    """The first ``[ERROR]`` line of a run that stopped before any host (vault password missing, syntax…)."""
+    try:
+        texte = r.stdout.read()
+    except (AttributeError, OSError, ValueError):
+        return ""
+    ligne = next((x for x in texte.splitlines() if x.startswith(("[ERROR]", "ERROR!"))), "")
+    return masquer(ligne.split(":", 1)[-1].strip())[:300]
 
 
 def fermer_maitres(dossier: Path) -> None:

@@ -194,9 +194,9 @@ def preparer(
             a_preparer = [n for n in noms if n not in resultats]
             for n in a_preparer:
                 magasin.definir_etat(n, ATELIER, ex, "playbook", None)
-            b = ansible(a_preparer, precontrole=False)
-            bilan.duree_ansible_s = b.duree_s
-            for n, suivi in b.hotes.items():
+            b = ansible(a_preparer, precontrole=False) if a_preparer else None
+            bilan.duree_ansible_s = b.duree_s if b else 0.0
+            for n, suivi in b.hotes.items() if b else ():
                 bilan.durees_roles[n] = dict(suivi.durees_roles)
                 if suivi.echec:
                     resultats[n] = ResultatHote(

@@ -33,7 +33,8 @@ def fichier_mot_de_passe(racine_projet: Path | None = None) -> Path | None:
     """``$ARDOISE_COFFRE_MDP``, else ``$ANSIBLE_VAULT_PASSWORD_FILE``, else ansible.cfg's setting."""
     for var in (VARIABLE_MOT_DE_PASSE, "ANSIBLE_VAULT_PASSWORD_FILE"):
         if os.environ.get(var):
-            return Path(os.environ[var])
+            # resolved now: Ansible runs from other directories (ansible-runner's private data dir)
+            return Path(os.environ[var]).resolve()
     cfg_path = Path(os.environ.get("ANSIBLE_CONFIG", (racine_projet or Path.cwd()) / "ansible.cfg"))
     if cfg_path.is_file():
         cfg = configparser.ConfigParser()
