@@ -25,7 +25,7 @@ demo: $(INSTALLE)
 	PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/demo.sh
 
 test: $(INSTALLE)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q -p no:cacheprovider tests
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -q -p no:cacheprovider --durations=25 tests
 
 lint: $(INSTALLE)
 	$(BIN)/ruff check src tests plugins benchmarks
