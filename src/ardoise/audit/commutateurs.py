@@ -30,10 +30,22 @@ class EntreeMac:
     mac: str  # aa:bb:cc:dd:ee:ff
 
 
+@dataclass(frozen=True)
+class PortActif:
+    """A port whose link is up (``show interfaces status`` and its equivalents)."""
+
+    commutateur: str
+    port: str
+
+
+ETATS_ACTIFS = ("connected", "up")  # IOS « connected », ProCurve « Up », AOS-CX « up »
+
+
 @dataclass
 class Tables:
     macs: list[EntreeMac] = field(default_factory=list)
     arp: dict[IPv4Address, str] = field(default_factory=dict)
+    actifs: list[PortActif] = field(default_factory=list)
     erreurs: dict[str, str] = field(default_factory=dict)  # switch -> French reason
 
 
@@ -60,10 +72,10 @@ def _champ(ligne: dict, *noms: str) -> str:
     return ""
 
 
-def lire_un(ctx: Contexte, cible: Cible) -> tuple[list[EntreeMac], dict[IPv4Address, str]]:
+def lire_un(ctx: Contexte, cible: Cible) -> tuple[list[EntreeMac], dict[IPv4Address, str], list[PortActif]]:
     acces = ctx.acces(cible)
     p = acces.plateforme
-    macs, arp = [], {}
+    macs, arp, actifs = [], {}, []
     with Session(acces, ctx.delai, ctx.delai_lecture) as s:
         for ligne in s.commande(p.show_macs, textfsm=True) if p.show_macs else []:
             if not isinstance(ligne, dict):
@@ -82,7 +94,10 @@ def lire_un(ctx: Contexte, cible: Cible) -> tuple[list[EntreeMac], dict[IPv4Addr
                     continue
                 if mac:
                     arp[ip] = mac
-    return macs, arp
+        for ligne in s.commande(p.show_ports, textfsm=True) if p.show_ports else []:
+            if isinstance(ligne, dict) and _champ(ligne, "status", "link_status").lower() in ETATS_ACTIFS:
+                actifs.append(PortActif(cible.nom, _champ(ligne, "port", "interface")))
+    return macs, arp, actifs
 
 
 def lire_tables(t: Territoire, ecole: EcoleChargee, fichier_acces: Path | None = None) -> Tables:
@@ -107,4 +122,5 @@ def lire_tables(t: Territoire, ecole: EcoleChargee, fichier_acces: Path | None =
             else:
                 tables.macs += r[0]
                 tables.arp.update(r[1])
+                tables.actifs += r[2]
     return tables

@@ -149,6 +149,7 @@ def comparer(
             raison, "vérifier son adresse de gestion, ses identifiants (coffre) et qu'il accepte SSH", sw,
             hote=sw,
         ))  # fmt: skip
+    constats += ports_non_declares(c, tables)
     return sorted(vus.values(), key=lambda h: (h.ip is None, h.ip or IPv4Address(0), h.mac or "")), constats
 
 
@@ -228,3 +229,23 @@ def _role(role: str | None) -> str:
         "pedagogique": "pédagogique (élèves)", "wifi-eleves": "Wi-Fi des élèves", "administratif": "administratif",
         "serveurs": "des serveurs", "gestion": "de gestion des équipements",
     }.get(role or "", "de l'école")  # fmt: skip
+
+
+def ports_non_declares(c: Cibles, tables: Tables) -> list[Constat]:
+    """Ports whose link is up but that the manifest does not declare on their switch."""
+    declares = {(sw.nom, cle_port(p.nom)) for sw in c.ecole.modele.commutateurs for p in sw.ports}
+    r = []
+    for a in tables.actifs:
+        if (a.commutateur, cle_port(a.port)) in declares:
+            continue
+        macs = sorted({e.mac for e in tables.macs
+                       if e.commutateur == a.commutateur and cle_port(e.port) == cle_port(a.port)})  # fmt: skip
+        r.append(Constat(
+            "port-non-declare", Gravite.moyenne,
+            f"Un port du commutateur « {a.commutateur} » est utilisé alors que le manifeste ne le prévoit pas.",
+            f"{a.commutateur} port {a.port} : lien actif ; MAC vue(s) : {', '.join(macs) or 'aucune'}",
+            "identifier ce qui est branché ; déclarer le port dans le manifeste (commutateurs[].ports) s'il "
+            "doit servir, sinon le débrancher et désactiver le port (shutdown)",
+            f"{a.commutateur} {a.port}", hote=a.commutateur,
+        ))  # fmt: skip
+    return r

@@ -15,12 +15,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
 
 from ardoise.audit import cibles as mod_cibles
-from ardoise.audit import commutateurs, debit, decouverte, dns, filtrage
+from ardoise.audit import commutateurs, debit, decouverte, dhcp, filtrage, sonde
 from ardoise.audit.comparaison import HoteAudite, comparer
 from ardoise.audit.constat import Constat, Gravite, trier
 from ardoise.inventaire.territoire import Territoire
@@ -48,6 +49,7 @@ class Audit:
     categories_non_testees: list[str] = field(default_factory=list)
     source_filtrage: str | None = None
     mesure: debit.Mesure | None = None
+    sondage_dhcp: dhcp.Sondage | None = None
     execution_id: int | None = None
     precedent: dict | None = None  # {"id", "debut"} of the previous audit of the school
     nouveaux: list[str] = field(default_factory=list)  # keys of findings absent from the previous audit
@@ -76,6 +78,7 @@ class Audit:
                 "categories_non_testees": self.categories_non_testees,
             } if "filtrage" in self.parties else None,
             "debit": self.mesure.en_dict() if self.mesure else None,
+            "dhcp": self.sondage_dhcp.en_dict() if self.sondage_dhcp else None,
             "nmap": {"commande": self.commande_nmap, "duree_s": self.duree_nmap_s} if self.commande_nmap else None,
         }  # fmt: skip
 
@@ -88,12 +91,18 @@ def auditer(
     vlans: list[int] | None = None,
     attendus: list[str] | None = None,
     depuis_vlan: int | None = None,
+    depuis_poste: str | None = None,
+    ssh=None,
     journal_proxy: Path | None = None,
     fichier_acces: Path | None = None,
     magasin=None,
     progression: Callable[[str], None] = lambda _m: None,
 ) -> Audit:
-    """Run the requested parts on ``uai`` from this machine; store the audit when ``magasin`` is given."""
+    """Run the requested parts on ``uai`` from this machine; store the audit when ``magasin`` is given.
+
+    Filtering runs from ``depuis_poste`` (a declared pupil PC, over SSH with ``ssh``, a
+    :class:`~ardoise.maintenance.moteur.ParametresSsh`) when given, else from this machine's address on
+    ``depuis_vlan`` (default: its first pupil VLAN)."""
     ecole = t.ecole(uai)
     debut = time.monotonic()
     a = Audit(ecole.uai, ecole.nom, ecole.commune, tuple(p for p in PARTIES if p in parties),
@@ -103,19 +112,24 @@ def auditer(
     locales = decouverte.adresses_locales()
     constats: list[Constat] = []
     if "reseau" in a.parties:
-        progression(f"découverte (nmap) : {', '.join(a.cibles)}")
-        d = decouverte.scanner(c, dossier / ecole.uai.lower())
+        progression(f"découverte (nmap) : {', '.join(a.cibles)} ; offres DHCP sur chaque VLAN à plage DHCP")
+        with ThreadPoolExecutor(max_workers=1) as fond:  # the DHCP wait overlaps the sweep
+            sondage = fond.submit(dhcp.sonder, ecole, vlans, dhcp.ATTENTE_S, dossier / ecole.uai.lower())
+            d = decouverte.scanner(c, dossier / ecole.uai.lower())
+            a.sondage_dhcp = sondage.result()
         a.commande_nmap, a.duree_nmap_s = d.commande, d.duree_s
         progression(f"{len(d.hotes)} hôte(s) en {d.duree_s:.1f} s ; tables des commutateurs")
         tables = commutateurs.lire_tables(t, ecole, fichier_acces)
         reponses_dns = _dns(c, ecole)
         a.hotes, trouves = comparer(c, d.hotes, tables, locales, reponses_dns)
         constats += trouves
+        constats += dhcp.comparer(ecole, a.sondage_dhcp)
     if "filtrage" in a.parties:
-        vlan, source = filtrage.source_sur_vlan(ecole, depuis_vlan, locales)
-        a.source_filtrage = f"{source} (VLAN {vlan})"
+        origine = (filtrage.depuis_poste(t, ecole, depuis_poste, ssh) if depuis_poste else
+                   filtrage.depuis_vlan(ecole, depuis_vlan, locales))  # fmt: skip
+        a.source_filtrage = origine.libelle
         progression(f"filtrage depuis {a.source_filtrage}")
-        a.essais, trouves, a.categories_non_testees = filtrage.tester(ecole, source, journal_proxy)
+        a.essais, trouves, a.categories_non_testees = filtrage.tester(ecole, origine, journal_proxy)
         constats += trouves
     if "debit" in a.parties:
         serveur = ecole.modele.serveur.adresse if ecole.modele.serveur else None
@@ -143,8 +157,8 @@ def _dns(c: mod_cibles.Cibles, ecole) -> dict[str, list[IPv4Address] | str]:
     for d in c.declares:
         if d.nom in c.attendus and d.equipement.adresse:
             try:
-                r[d.nom] = dns.requete_a(f"{d.nom}.{domaine}", serveurs[0])
-            except dns.ErreurDns as e:
+                r[d.nom] = [IPv4Address(a) for a in sonde.requete_a(f"{d.nom}.{domaine}", serveurs[0])]
+            except sonde.ErreurDns as e:
                 r[d.nom] = str(e)
     return r
 
@@ -182,6 +196,10 @@ def enregistrer(a: Audit, magasin) -> int:
         magasin.enregistrer(ex, ResultatHote("filtrage", StatutHote.ok, verifications=verifs, details={
             "partie": "filtrage", "source": a.source_filtrage, "essais": [e.en_dict() for e in a.essais],
             "categories_non_testees": a.categories_non_testees}), uai=a.uai, commune=a.commune)  # fmt: skip
+    if a.sondage_dhcp is not None:
+        magasin.enregistrer(ex, ResultatHote("dhcp", StatutHote.ok, details={"partie": "dhcp", **a.sondage_dhcp.en_dict()},
+                                             verifications=[_verification(k) for k in par_hote.pop("dhcp", [])]),
+                            uai=a.uai, commune=a.commune)  # fmt: skip
     if a.mesure is not None:
         magasin.enregistrer(ex, ResultatHote("debit", StatutHote.ok, details={"partie": "debit", **a.mesure.en_dict()},
                                              verifications=[_verification(k) for k in par_hote.pop("debit", [])]),

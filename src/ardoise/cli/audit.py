@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from ardoise.cli.atelier import OptCle, OptKnownHosts
 from ardoise.cli.commun import (
     CODE_PROBLEMES,
     OptBase,
@@ -45,7 +46,8 @@ OptDepuis = Annotated[
     str | None,
     typer.Option(
         "--depuis",
-        help="VLAN d'où tester le filtrage (défaut : le premier VLAN élèves où ce poste a une adresse).",
+        help="D'où tester le filtrage : un numéro de VLAN élèves où ce poste a une adresse (défaut : le premier),"
+        " ou le nom d'un poste élève déclaré, joint en SSH comme par la maintenance (--cle, --known-hosts).",
     ),
 ]
 OptSortie = Annotated[
@@ -92,22 +94,19 @@ def _attendus_labo(t, uai: str) -> tuple[list[str], Path | None]:
 
 
 def _lancer(parties: tuple[str, ...], ecole, vlan, depuis, sortie, attendus, journal_proxy, labo, acces,
-            inventaire, base, fmt) -> None:  # fmt: skip
+            inventaire, base, fmt, cle=None, known_hosts=None) -> None:  # fmt: skip
     from ardoise.audit import rapport
     from ardoise.audit.cibles import cibles
     from ardoise.audit.decouverte import adresses_locales
     from ardoise.audit.execution import auditer
-    from ardoise.audit.filtrage import source_sur_vlan
+    from ardoise.audit.filtrage import depuis_poste, source_sur_vlan
+    from ardoise.maintenance.moteur import ParametresSsh
     from ardoise.resultats.magasin import Magasin
 
     t = territoire(inventaire)
     uai = _une_ecole(ecole)
-    if depuis is not None and not depuis.strip().isdigit():
-        raise ErreurUsage(
-            f"--depuis {depuis} : tester le filtrage depuis un poste (SSH) n'est pas encore pris en charge ;"
-            " donnez le numéro d'un VLAN élèves où ce poste a une adresse (ex. --depuis 10)"
-        )
-    depuis = int(depuis) if depuis is not None else None
+    poste = depuis.strip() if depuis is not None and not depuis.strip().isdigit() else None
+    depuis = int(depuis) if depuis is not None and poste is None else None
     noms = [n.strip() for x in attendus or [] for n in x.split(",") if n.strip()] or None
     if labo:
         noms_labo, journal_labo = _attendus_labo(t, uai)
@@ -115,11 +114,14 @@ def _lancer(parties: tuple[str, ...], ecole, vlan, depuis, sortie, attendus, jou
         journal_proxy = journal_proxy or journal_labo
     # usage errors before anything is written (not even an empty results store)
     cibles(t.ecole(uai), vlan, noms)
-    if "filtrage" in parties:
+    ssh = ParametresSsh(cle=cle, known_hosts=known_hosts)
+    if "filtrage" in parties and poste is None:
         source_sur_vlan(t.ecole(uai), depuis, adresses_locales())
+    elif "filtrage" in parties:
+        depuis_poste(t, t.ecole(uai), poste, ssh)  # unknown name, not a pupil PC: refused before any write
     a = auditer(
-        t, uai, parties, dossier=sortie, vlans=vlan, attendus=noms, depuis_vlan=depuis,
-        journal_proxy=journal_proxy, fichier_acces=acces, magasin=Magasin(base),
+        t, uai, parties, dossier=sortie, vlans=vlan, attendus=noms, depuis_vlan=depuis, depuis_poste=poste,
+        ssh=ssh, journal_proxy=journal_proxy, fichier_acces=acces, magasin=Magasin(base),
         progression=lambda m: console_err.print(f"audit : {m}", highlight=False, markup=False),
     )  # fmt: skip
     chemin_html, chemin_json = rapport.ecrire(a, sortie)
@@ -153,13 +155,13 @@ def reseau(
 @commande
 def filtrage(
     ecole: OptEcole = None, depuis: OptDepuis = None, journal_proxy: OptJournal = None, labo: OptLabo = False,
+    cle: OptCle = None, known_hosts: OptKnownHosts = None,
     sortie: OptSortie = Path("sortie/audit"), fmt: OptFormatAudit = FormatAudit.html,
     inventaire: OptInventaire = None, base: OptBase = None, verbeux: OptVerbeux = 0, silencieux: OptSilencieux = False,
 ) -> None:  # fmt: skip
     """Le filtrage testé côté élève : catégories bloquées, ENT et GAR, contournements, journal du proxy."""
-    _lancer(
-        ("filtrage",), ecole, None, depuis, sortie, None, journal_proxy, labo, None, inventaire, base, fmt
-    )
+    _lancer(("filtrage",), ecole, None, depuis, sortie, None, journal_proxy, labo, None, inventaire, base, fmt,
+            cle, known_hosts)  # fmt: skip
 
 
 @app.command("debit")
@@ -177,9 +179,10 @@ def debit(
 def complet(
     ecole: OptEcole = None, vlan: OptVlan = None, depuis: OptDepuis = None, attendus: OptAttendus = None,
     journal_proxy: OptJournal = None, labo: OptLabo = False, acces: OptAcces = None,
+    cle: OptCle = None, known_hosts: OptKnownHosts = None,
     sortie: OptSortie = Path("sortie/audit"), fmt: OptFormatAudit = FormatAudit.html,
     inventaire: OptInventaire = None, base: OptBase = None, verbeux: OptVerbeux = 0, silencieux: OptSilencieux = False,
 ) -> None:  # fmt: skip
     """Tout l'audit (réseau, filtrage, débit) en un seul rapport."""
     _lancer(("reseau", "filtrage", "debit"), ecole, vlan, depuis, sortie, attendus, journal_proxy, labo, acces,
-            inventaire, base, fmt)  # fmt: skip
+            inventaire, base, fmt, cle, known_hosts)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -122,6 +123,22 @@ def port_libre(cablage: dict, vlan: int) -> tuple[str, str] | None:
     return None
 
 
+def port_non_declare(cablage: dict) -> tuple[str, str] | None:
+    """A port of the first switch the manifest does not declare and no host uses: the access ports' naming
+    (``GigabitEthernet1/0/``, ``1/1/``, or bare numbers) with the smallest free number."""
+    pris = {(h["commutateur"], h["port"]) for h in cablage["hotes"].values()}
+    for sw, ports in cablage["ports"].items():
+        noms = {nom for nom, _, _ in ports}
+        modele = next((re.fullmatch(r"(.*?)(\d+)", nom) for nom, mode, _ in ports if mode == "acces"), None)
+        if modele is None:
+            continue
+        for n in range(1, 100):
+            nom = f"{modele.group(1)}{n}"
+            if nom not in noms and (sw, nom) not in pris:
+                return sw, nom
+    return None
+
+
 def lire_cablage(etat: Path) -> dict:
     try:
         return json.loads((etat / FICHIER_CABLAGE).read_text())
@@ -135,7 +152,8 @@ def ecrire_cablage(etat: Path, cablage: dict) -> None:
     for sw in cablage["ports"]:
         macs = [{"mac": h["mac"], "vlan": h["vlan"], "port": h["port"]}
                 for h in cablage["hotes"].values() if h["commutateur"] == sw]  # fmt: skip
-        _atomique(etat / "commutateurs" / f"{sw}.macs.json", {"macs": macs, "arp": []})
+        actifs = [{"port": m["port"], "vlan": m["vlan"]} for m in macs]  # a plugged host = a link up
+        _atomique(etat / "commutateurs" / f"{sw}.macs.json", {"macs": macs, "arp": [], "actifs": actifs})
 
 
 def _atomique(chemin: Path, donnees: dict) -> None:

@@ -6,6 +6,7 @@ inverse (stop/start, cut/restore, fill/free). Nothing here touches anything outs
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from ipaddress import IPv4Address, IPv4Interface
@@ -14,7 +15,7 @@ from pathlib import Path
 from ardoise.labo import commutateurs, hotes, reseau
 from ardoise.labo.erreurs import LaboErreur
 from ardoise.labo.labo import Labo
-from ardoise.labo.systeme import executer
+from ardoise.labo.systeme import arreter_pids, attendre, dans_ns, executer, lancer_demon, port_ecoute, vivant
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +176,11 @@ def _reseau_vlan(vlan: int) -> tuple[IPv4Interface, list[IPv4Address]]:
     return passerelle, list(passerelle.network.hosts())
 
 
-def brancher_intrus(labo: Labo, vlan: int, mac: str = MAC_INTRUS) -> str:
+def brancher_intrus(labo: Labo, vlan: int, mac: str = MAC_INTRUS, port_non_declare: bool = False) -> str:
     """Plug an undeclared device into ``vlan`` (own namespace, a real vendor's MAC); return its address.
 
-    It takes a free access port of that VLAN on the emulated switches (their MAC table shows it).
+    It takes a free access port of that VLAN on the emulated switches (their MAC table shows it), or with
+    ``port_non_declare`` a port of the first switch the manifest does not declare (its link shows up).
     """
     passerelle, hotes_vlan = _reseau_vlan(vlan)
     adresse = IPv4Interface(
@@ -188,7 +190,9 @@ def brancher_intrus(labo: Labo, vlan: int, mac: str = MAC_INTRUS) -> str:
         raise LaboErreur("un intrus est déjà branché : débranchez-le d'abord")
     reseau.brancher(NS_INTRUS, LIEN_INTRUS, vlan, adresse, passerelle.ip, mac)
     cablage = commutateurs.lire_cablage(labo.dossier)
-    place = commutateurs.port_libre(cablage, vlan)
+    place = (
+        commutateurs.port_non_declare(cablage) if port_non_declare else commutateurs.port_libre(cablage, vlan)
+    )
     if place:
         cablage["hotes"]["intrus"] = {"mac": mac, "vlan": vlan, "commutateur": place[0], "port": place[1]}
     commutateurs.ecrire_cablage(labo.dossier, cablage)
@@ -197,7 +201,8 @@ def brancher_intrus(labo: Labo, vlan: int, mac: str = MAC_INTRUS) -> str:
 
 
 def debrancher_intrus(labo: Labo) -> None:
-    """Unplug the rogue device (no-op if none)."""
+    """Unplug the rogue device (no-op if none), its DHCP server stopped first."""
+    arreter_dhcp_pirate(labo)
     if NS_INTRUS in reseau.namespaces_labo():
         reseau.ip("netns", "del", NS_INTRUS, verifier=False)
     for dossier in (reseau.ETC_NETNS / NS_INTRUS,):
@@ -315,3 +320,41 @@ def retablir_ent(labo: Labo) -> None:
     """Inverse of :func:`couper_ent` (no-op if the ENT was not cut)."""
     executer(["ip", "netns", "exec", reseau.NS_SERVEUR, "nft", "delete", "table", "inet", TABLE_PANNE_ENT],
              verifier=False)  # fmt: skip
+
+
+FICHIER_DHCP_PIRATE = "dhcp-pirate.json"
+
+
+def demarrer_dhcp_pirate(labo: Labo) -> str:
+    """The rogue device answers DHCP on its VLAN (a dnsmasq giving itself as router and DNS, as a home box
+    plugged into a classroom socket would); return its address. :func:`arreter_dhcp_pirate` is the inverse."""
+    if NS_INTRUS not in reseau.namespaces_labo():
+        raise LaboErreur("aucun intrus branché : brancher_intrus d'abord")
+    sortie = reseau.ip("-4", "-o", "addr", "show", "dev", "eth0", ns=NS_INTRUS)
+    interface = IPv4Interface(sortie.split()[sortie.split().index("inet") + 1])
+    hotes_reseau = list(interface.network.hosts())
+    d = labo.dossier / "dhcp-pirate"
+    d.mkdir(parents=True, exist_ok=True)
+    argv = dans_ns(
+        NS_INTRUS, "dnsmasq", "-k", "--conf-file=/dev/null", "--port=0", "--user=root", "--no-ping",
+        "--interface=eth0", "--bind-interfaces", f"--pid-file={d}/dnsmasq.pid", f"--dhcp-leasefile={d}/leases",
+        f"--dhcp-range={hotes_reseau[len(hotes_reseau) // 2]},{hotes_reseau[len(hotes_reseau) // 2 + 9]},"
+        f"{interface.network.netmask},1h",
+        f"--dhcp-option=option:router,{interface.ip}", f"--dhcp-option=option:dns-server,{interface.ip}",
+    )  # fmt: skip
+    pid, debut = lancer_demon(argv, labo.journaux / "dhcp-pirate.log")
+    (labo.dossier / FICHIER_DHCP_PIRATE).write_text(json.dumps({"pid": pid, "debut": debut}))
+    attendre(lambda: vivant(pid, debut) and port_ecoute(pid, 67, udp=True), 10, "démarrage du DHCP pirate")
+    log.info("DHCP pirate lancé sur %s (pid %d)", interface, pid)
+    return str(interface.ip)
+
+
+def arreter_dhcp_pirate(labo: Labo) -> None:
+    """Stop the rogue DHCP server (no-op if none runs)."""
+    fichier = labo.dossier / FICHIER_DHCP_PIRATE
+    if not fichier.exists():
+        return
+    etat = json.loads(fichier.read_text())
+    if vivant(etat["pid"], etat["debut"]):
+        arreter_pids([(etat["pid"], etat["debut"])], 5)
+    fichier.unlink()

@@ -100,6 +100,9 @@ def config_dnsmasq(plan: PlanLabo, etat: Path, journaux: Path) -> Path:
     serveur = adresse_serveur(plan)
     lignes = [
         "no-resolv", "no-hosts", "bind-interfaces", "user=root", "dhcp-authoritative", "log-dhcp",
+        # no ping before an offer: dnsmasq handles no DHCP packet during that 3 s wait, so the audit's
+        # DISCOVERs on every VLAN at once would be answered one VLAN at a time
+        "no-ping",
         "listen-address=127.0.0.1", *[f"listen-address={a}" for a in adresses_serveur(plan)],
         f"local=/{plan.domaine}/", f"domain={plan.domaine}",
         f"pid-file={d}/dnsmasq.pid", f"dhcp-leasefile={d}/dnsmasq.leases", f"log-facility={journaux}/dnsmasq.log",

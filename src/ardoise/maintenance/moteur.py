@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncssh
 
 from ardoise import cles_hote
-from ardoise.erreurs import ErreurConnexion
+from ardoise.erreurs import ErreurAuthentification, ErreurConnexion
 from ardoise.maintenance import script as batch
 from ardoise.maintenance.catalogue import Controle, Sortie, pire
 from ardoise.maintenance.cibles import Cible
@@ -128,6 +128,41 @@ class Balayage:
             ecrivain.shutdown(wait=True)
             if not self.garder:
                 await self.fermer()
+
+    def commande(self, cible: Cible, commande: str, entree: str = "", delai: float = 60.0) -> str:
+        """Run one command on one host over this sweep's SSH settings (key, host-key policy); return its
+        stdout. Raises the French errors of :mod:`ardoise.erreurs` (unknown or changed host key, refused
+        key, host down, command failed)."""
+        return asyncio.run(self._commande(cible, commande, entree, delai))
+
+    async def _commande(self, cible: Cible, commande: str, entree: str, delai: float) -> str:
+        self._preparer()
+        try:
+            conn = await self._connexion(cible)
+        except asyncssh.HostKeyNotVerifiable:
+            refus = self._refus_cle(cible)
+            raise cles_hote.ErreurCleHote(
+                refus.raison or "", refus.details.get("cause") == "cle_changee"
+            ) from None
+        except asyncssh.PermissionDenied:
+            raise ErreurAuthentification(
+                f"authentification refusée pour {cible.utilisateur}@{cible.adresse} (clé SSH non autorisée ?) :"
+                " donnez la clé du compte technicien (--cle ou ARDOISE_CLE_SSH)"
+            ) from None
+        except (OSError, asyncssh.Error, TimeoutError) as e:
+            raise ErreurConnexion(
+                f"{cible.nom} ({cible.adresse}:{cible.port}) ne répond pas ({_raison(e)})"
+            ) from None
+        try:
+            r = await asyncio.wait_for(conn.run(commande, input=entree, check=False), delai)
+        except (OSError, asyncssh.Error, TimeoutError) as e:
+            raise ErreurConnexion(f"{cible.nom} : la commande a échoué ({_raison(e)})") from None
+        finally:
+            await self.fermer()
+        if r.exit_status != 0:
+            erreur = str(r.stderr or "").strip()[-300:]
+            raise ErreurConnexion(f"{cible.nom} : la commande a échoué (code {r.exit_status}) : {erreur}")
+        return str(r.stdout or "")
 
     async def fermer(self) -> None:
         connexions, self._connexions = list(self._connexions.values()), {}

@@ -68,6 +68,7 @@ class Plateforme:
     vlans_textfsm: dict[str, str] = field(default_factory=dict)  # field names in the parsed rows
     show_macs: str = ""  # MAC address table, parsed with ntc-templates (used by the audit)
     show_arp: str = ""  # ARP table, parsed with ntc-templates (used by the audit)
+    show_ports: str = ""  # each port's link state, parsed with ntc-templates (used by the audit)
     # regexes (multiline) a COMPLETE running config always matches: a read missing one was cut short
     marqueurs_running: tuple[str, ...] = (r"^hostname ",)
 
@@ -109,6 +110,7 @@ PLATEFORMES: dict[str, Plateforme] = {
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
         show_macs="show mac address-table",
         show_arp="show ip arp",
+        show_ports="show interfaces status",
         marqueurs_running=(r"^hostname ", r"^end\s*$"),  # IOS ends every running config with "end"
     ),
     "hp_procurve": Plateforme(
@@ -142,6 +144,7 @@ PLATEFORMES: dict[str, Plateforme] = {
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
         show_macs="show mac-address",
         show_arp="show arp",
+        show_ports="show interfaces brief",
     ),
     "aruba_aoscx": Plateforme(
         nom="aruba_aoscx",
@@ -179,6 +182,7 @@ PLATEFORMES: dict[str, Plateforme] = {
         vlans_textfsm={"id": "vlan_id", "nom": "vlan_name"},
         show_macs="show mac-address-table",
         show_arp="show arp all-vrfs",
+        show_ports="show interface",
     ),
 }
 

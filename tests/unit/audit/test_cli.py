@@ -17,7 +17,11 @@ RACINE = Path(__file__).resolve().parents[3]
     [
         (["audit", "reseau", "--ecole", "0331101T", "--vlan", "77"], "VLAN 77 inconnu"),
         (["audit", "reseau", "--ecole", "0331101T", "--attendus", "pc-fantome"], "pc-fantome"),
-        (["audit", "filtrage", "--ecole", "0331101T", "--depuis", "pc-jean-jaures-03"], "--depuis 10"),
+        (["audit", "filtrage", "--ecole", "0331101T", "--depuis", "pc-fantome"], "--depuis 10"),
+        (
+            ["audit", "filtrage", "--ecole", "0331101T", "--depuis", "srv-jean-jaures"],
+            "pas sur un VLAN élèves",
+        ),
         (["audit", "filtrage", "--ecole", "0331101T"], "aucune adresse sur un VLAN élèves"),
         (["audit", "complet"], "--ecole UAI"),
         (["audit", "reseau", "--ecole", "0331199Z"], "inconnue"),

@@ -250,6 +250,9 @@ class ActifAoscx(RepliAvecInvite, ProcesseurAoscx):
             self.write_lines(["", *show_version(), ""])
         elif sujet == "mac-address-table":  # stand-in fed by the lab (tables.py)
             self.write_lines(tables.aoscx_mac(self.coeur.fichier_macs))
+        elif len(sujet) >= 3 and "interface".startswith(sujet) and len(args) == 1:
+            ports = tables.ports_connus(self.switch_configuration)
+            self.write_lines(tables.aoscx_interfaces(ports, self.coeur.fichier_macs))
         elif sujet == "arp":
             self.write_lines(tables.aoscx_arp(self.coeur.fichier_macs))
         else:

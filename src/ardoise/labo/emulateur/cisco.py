@@ -133,6 +133,9 @@ class ActiveCisco(RepliAvecInvite, EnabledCommandProcessor):
             ports = self.switch_configuration.get_physical_ports()
             court = {p.name: p.get_subname(length=2) for p in ports}
             self.write_lines(tables.cisco_mac(self.coeur.fichier_macs, court))
+        elif len(args) > 1 and len(args[0]) >= 3 and "interfaces".startswith(args[0]) and args[1] == "status":
+            ports = tables.ports_connus(self.switch_configuration)
+            self.write_lines(tables.cisco_status(ports, self.coeur.fichier_macs))
         elif len(args) > 1 and args[0] == "ip" and "arp".startswith(args[1]):
             self.write_lines(tables.cisco_arp(self.coeur.fichier_macs))
         else:

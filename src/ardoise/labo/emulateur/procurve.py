@@ -310,6 +310,9 @@ class ManagerProcurve(RepliAvecInvite, ProcesseurProcurve):
             self.write_lines(show_version())
         elif sujet in ("mac-address", "mac-address-table"):  # stand-in fed by the lab (tables.py)
             self.write_lines(tables.procurve_mac(self.coeur.fichier_macs))
+        elif len(sujet) >= 3 and "interfaces".startswith(sujet) and args[1:2] == ("brief",):
+            ports = tables.ports_connus(self.switch_configuration)
+            self.write_lines(tables.procurve_brief(ports, self.coeur.fichier_macs))
         elif len(sujet) >= 2 and "arp".startswith(sujet):
             self.write_lines(tables.procurve_arp(self.coeur.fichier_macs))
         else:
