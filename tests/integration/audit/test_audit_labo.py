@@ -27,6 +27,10 @@ pytestmark = pytest.mark.labo
 RACINE = Path(__file__).resolve().parents[3]
 ARDOISE = str(Path(sys.executable).parent / "ardoise")
 PC_ARRETE, PC_DEPLACE, CATEGORIE = "pc-jean-jaures-04", "pc-jean-jaures-03", "gambling"
+VLAN_ELEVES, PORT_NON_DECLARE = (
+    10,
+    "sw-jean-jaures-1 Gi1/0/11",
+)  # the first free port number not in the manifest
 
 
 def _ardoise(base: str, *args: str, ns: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,7 +68,8 @@ def audits(
     ns, uai = acces_labo["technicien_ns"], plan_labo.uai
     r: dict = {"base": base, "dossier": dossier}
     try:
-        r["intrus_ip"] = pannes.brancher_intrus(labo, plan_labo.postes[0].vlan)
+        r["intrus_ip"] = pannes.brancher_intrus(labo, plan_labo.postes[0].vlan, port_non_declare=True)
+        pannes.demarrer_dhcp_pirate(labo)
         pannes.eteindre_poste(labo, PC_ARRETE)
         r["deplace_ip"] = pannes.deplacer_poste(labo, PC_DEPLACE, 20)
         pannes.autoriser_categorie(labo, CATEGORIE)
@@ -81,6 +86,12 @@ def audits(
         pannes.rallumer_poste(labo, PC_ARRETE)
         pannes.debrancher_intrus(labo)
     r["apres"] = _audit(base, dossier / "apres", ns, uai)
+    # the same filtering tests from a declared pupil PC, over SSH (key of the lab, host key known)
+    h = labo.hote(PC_DEPLACE)
+    cle_hote = (h.racine / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
+    Path(os.environ["ARDOISE_KNOWN_HOSTS"]).write_text(f"{h.adresse} {cle_hote[0]} {cle_hote[1]}\n")
+    r["depuis_poste"] = _ardoise(base, "audit", "filtrage", "--ecole", uai, "--labo", "--depuis", PC_DEPLACE,
+                                 "--cle", acces_labo["cle_ssh"], "--sortie", str(dossier / "poste"), "--format", "json")  # fmt: skip
     return r
 
 
@@ -101,6 +112,14 @@ def test_clean_lab_gives_no_finding(audits: dict) -> None:
         "catégorie gambling", "ENT accessible", "GAR accessible", "accès direct sans proxy (port 443)",
         "DNS chiffré (DoH) bloqué", "journal du proxy (conservation légale)"}  # fmt: skip
     assert rapport["debit"]["debit_mbps"] > 0 and rapport["debit"]["erreur"] is None
+    offres = rapport["dhcp"]["offres"]  # the lab's dnsmasq answers on every VLAN with a DHCP range
+    assert rapport["dhcp"]["vlans_testes"] == [10, 20, 30, 40] and {o["vlan"] for o in offres} == {
+        10,
+        20,
+        30,
+        40,
+    }
+    assert {o["serveur"] for o in offres} == {"10.11.10.1", "10.11.20.1", "10.11.30.1", "10.11.40.1"}
     pc = next(h for h in rapport["hotes"] if h["hote"] == "pc-jean-jaures-05")
     assert pc["port"] and pc["port"].startswith("sw-jean-jaures-1 ")  # the MAC-table stand-in, fed by the lab
 
@@ -121,6 +140,8 @@ def test_each_fault_is_found_with_its_severity(audits: dict) -> None:
     trouves = {(c["code"], c["sujet"]): c["gravite"] for c in rapport["constats"]}
     assert trouves == {
         ("hote-inconnu", pannes.MAC_INTRUS): "haute",
+        ("dhcp-pirate", f"{VLAN_ELEVES}:{audits['intrus_ip']}"): "critique",
+        ("port-non-declare", PORT_NON_DECLARE): "moyenne",
         ("hote-absent", PC_ARRETE): "moyenne",
         ("mauvais-vlan", PC_DEPLACE): "haute",
         ("categorie-non-bloquee", CATEGORIE): "critique",
@@ -131,6 +152,10 @@ def test_each_fault_is_found_with_its_severity(audits: dict) -> None:
     intrus = next(c for c in rapport["constats"] if c["code"] == "hote-inconnu")
     assert "Raspberry Pi Foundation" in intrus["preuve"] and audits["intrus_ip"] in intrus["preuve"]
     assert "table MAC de sw-jean-jaures-1" in intrus["preuve"]
+    pirate = next(c for c in rapport["constats"] if c["code"] == "dhcp-pirate")
+    assert f"routeur {audits['intrus_ip']}" in pirate["preuve"] and "débrancher" in pirate["quoi_faire"]
+    port = next(c for c in rapport["constats"] if c["code"] == "port-non-declare")
+    assert pannes.MAC_INTRUS in port["preuve"]
     deplace = next(h for h in rapport["hotes"] if h["hote"] == PC_DEPLACE)
     assert (deplace["ip"], deplace["vlan"]) == (audits["deplace_ip"], 20)
     assert all(c["nouveau"] for c in rapport["constats"]) and rapport["precedent"] is None  # first audit
@@ -139,6 +164,8 @@ def test_each_fault_is_found_with_its_severity(audits: dict) -> None:
 def test_faults_removed_everything_resolved(audits: dict) -> None:
     _, rapport, _ = audits["apres"]
     assert {r["code"] for r in rapport["resolus"]} == {
+        "dhcp-pirate",
+        "port-non-declare",
         "hote-inconnu",
         "hote-absent",
         "mauvais-vlan",
@@ -160,14 +187,14 @@ def test_html_report_for_a_head_of_school(audits: dict) -> None:
     assert pannes.MAC_INTRUS in html_pannes  # technical detail below the summary
     assert html_pannes.index('id="synthese"') < html_pannes.index('id="constats"')
     html_apres = next((dossier / "apres").glob("audit-*.html")).read_text()
-    assert "Aucun problème trouvé" in html_apres and "6 résolu(s)" in html_apres
+    assert "Aucun problème trouvé" in html_apres and "8 résolu(s)" in html_apres
     assert "http://" not in html_apres.split("<body>")[0]  # no external asset
 
 
 def test_the_store_holds_each_audit(audits: dict) -> None:
     m = Magasin(audits["base"])
     executions = [e for e in m.executions(genre="audit")]
-    assert [e.statut for e in executions] == ["termine"] * 2 and {e.lot for e in executions} == {"0331101T"}
+    assert [e.statut for e in executions] == ["termine"] * 3 and {e.lot for e in executions} == {"0331101T"}
     lignes = {r.hote: r for r in m.resultats(audits["pannes"][1]["execution_id"])}
     intrus = lignes[audits["intrus_ip"]]
     assert {"mac", "nom", "modele", "os", "ip", "vlan", "port", "fournisseur"} <= set(intrus.details)
@@ -190,3 +217,17 @@ def test_parc_takeover_dry_run_from_the_audit(audits: dict) -> None:
     assert audits["intrus_ip"] in yaml  # where the audit saw it, kept in the notes
     assert PC_DEPLACE not in yaml and "srv-jean-jaures" not in yaml  # declared devices are not taken over
     assert "1 entrée(s) seraient ajoutées" in r.stderr
+
+
+def test_filtering_from_a_pupil_pc_over_ssh(audits: dict) -> None:
+    r = audits["depuis_poste"]
+    assert r.returncode == 0, r.stderr
+    rapport = json.loads(r.stdout)
+    assert rapport["filtrage"]["source"].startswith(f"{PC_DEPLACE} (10.11.10.")  # the report says from where
+    essais = {e["nom"]: e for e in rapport["filtrage"]["essais"]}
+    assert essais[f"catégorie {CATEGORIE}"]["obtenu"] == "refusé"
+    assert essais["ENT accessible"]["obtenu"] == "accessible"
+    assert essais["accès direct sans proxy (port 443)"]["obtenu"] == "refusé"
+    assert all(e["conforme"] for e in essais.values()) and rapport["constats"] == []
+    lignes = {x.hote: x for x in Magasin(audits["base"]).resultats(rapport["execution_id"])}
+    assert lignes["filtrage"].details["source"] == rapport["filtrage"]["source"]  # stored like a VLAN run
