@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -413,9 +414,11 @@ def test_fed_mac_and_arp_tables_parse_with_ntc_templates(tmp_path: Path) -> None
         config["fichier_macs"] = str(macs)
         chemin.write_text(json.dumps(config))
         acces = str(cas.ports[0]["nom"])
+        non_declare = re.sub(r"\d+$", "17", acces)  # a port of the box the configuration does not list
         macs.write_text(json.dumps({
             "macs": [{"mac": "b8:27:eb:12:34:56", "vlan": 10, "port": acces}],
             "arp": [{"ip": "10.0.99.1", "mac": "02:00:00:00:99:01", "vlan": 99, "port": acces}],
+            "actifs": [{"port": acces, "vlan": 10}, {"port": non_declare, "vlan": 10}],
         }))  # fmt: skip
         p = plateforme(nom_plateforme)
         emulateur = Emulateur(_lancer([chemin]), cas, adresse, port, tmp_path / "x.ctl")
@@ -423,12 +426,14 @@ def test_fed_mac_and_arp_tables_parse_with_ntc_templates(tmp_path: Path) -> None
             connexion = emulateur.connecter()
             lues = connexion.send_command(p.show_macs, use_textfsm=True)
             arp = connexion.send_command(p.show_arp, use_textfsm=True)
+            etats = connexion.send_command(p.show_ports, use_textfsm=True)
             macs.write_text(json.dumps({"macs": [{"mac": "b8:27:eb:12:34:56", "vlan": 20,
                                                   "port": str(cas.ports[1]["nom"])}]}))  # fmt: skip
             apres = connexion.send_command(p.show_macs, use_textfsm=True)
             connexion.disconnect()
         finally:
             assert emulateur.arreter() == 0
+
         def dynamiques(lignes: list[dict]) -> list[tuple[str, str, str]]:
             resultat = []
             for ligne in lignes:
@@ -441,6 +446,10 @@ def test_fed_mac_and_arp_tables_parse_with_ntc_templates(tmp_path: Path) -> None
             return resultat
 
         court = {"cisco_ios": "Gi0/1", "hp_procurve": acces, "aruba_aoscx": acces}[nom_plateforme]
+        actifs = [e.get("port") or e.get("interface") for e in etats
+                  if (e.get("status") or e.get("link_status", "")).lower() in ("connected", "up")]  # fmt: skip
+        assert actifs == [court, non_declare.replace("GigabitEthernet", "Gi")], (nom_plateforme, etats)
+        assert len(etats) == len(cas.ports) + 1  # every declared port listed, up or down
         assert dynamiques(lues) == [("b827eb123456", "10", court)], (nom_plateforme, lues)
         assert [(m, v) for m, v, _ in dynamiques(apres)] == [("b827eb123456", "20")], (nom_plateforme, apres)
         assert [a["ip_address"] for a in arp] == ["10.0.99.1"], (nom_plateforme, arp)
