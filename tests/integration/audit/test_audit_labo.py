@@ -184,7 +184,7 @@ def test_html_report_for_a_head_of_school(audits: dict) -> None:
     assert (
         "Que faire" in html_pannes and "Critique" in html_pannes and "Premier audit enregistré" in html_pannes
     )
-    assert pannes.MAC_INTRUS in html_pannes  # technical detail below the summary
+    assert pannes.MAC_INTRUS in html_pannes and 'id="dhcp"' in html_pannes  # technical detail below
     assert html_pannes.index('id="synthese"') < html_pannes.index('id="constats"')
     html_apres = next((dossier / "apres").glob("audit-*.html")).read_text()
     assert "Aucun problème trouvé" in html_apres and "8 résolu(s)" in html_apres
