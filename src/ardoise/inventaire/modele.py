@@ -26,6 +26,7 @@ from ardoise.inventaire.types import (
     NomHote,
     Os,
     Plateforme,
+    RoleAtelier,
     RoleVlan,
     SecuriteWifi,
     Siren,
@@ -137,6 +138,8 @@ class DepotPull(Modele):
     branche: Texte = "main"
     # spread of a school's PCs after a maintenance window opens (systemd RandomizedDelaySec), in minutes
     delai_aleatoire_min: int = Field(default=30, ge=0, le=240)
+    # workshop roles ansible-pull replays (tags of playbooks/atelier.yml); absent: all of them
+    roles: list[RoleAtelier] | None = Field(default=None, min_length=1)
 
 
 class Dpc(Modele):

@@ -128,6 +128,17 @@ class Jour(StrEnum):
     dimanche = "dimanche"
 
 
+class RoleAtelier(StrEnum):
+    """The workshop's roles (``playbooks/atelier.yml``, one tag each): what ansible-pull may replay."""
+
+    socle = "socle"
+    proxy_client = "proxy_client"
+    antivirus = "antivirus"
+    applications = "applications"
+    navigateur = "navigateur"
+    comptes = "comptes"
+
+
 class RoleVlan(StrEnum):
     pedagogique = "pedagogique"
     administratif = "administratif"

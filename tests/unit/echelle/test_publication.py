@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,34 @@ def test_delai_aleatoire_valide(tmp_path):
         charger(inventaire)
     textes = "\n".join(p.texte() for p in e.value.problemes)
     assert "territoire.yml" in textes and "delai_aleatoire_min" in textes
+
+
+def test_roles_rejoues_valides_et_publies(tmp_path):
+    """``depot_pull.roles`` names workshop roles (atelier.yml tags); a typo is refused with the file, line and fix."""
+    inventaire = copier_inventaire(tmp_path)
+    t = inventaire / "territoire.yml"
+    texte = t.read_text()
+    t.write_text(
+        texte.replace(
+            "delai_aleatoire_min: 30\n", "delai_aleatoire_min: 30\n    roles: [socle, navigatuer]\n"
+        )
+    )
+    with pytest.raises(ErreurManifeste) as e:
+        charger(inventaire)
+    textes = "\n".join(p.texte() for p in e.value.problemes)
+    assert "territoire.yml:" in textes and "navigatuer" in textes and "« navigateur »" in textes
+
+    t.write_text(
+        texte.replace(
+            "delai_aleatoire_min: 30\n", "delai_aleatoire_min: 30\n    roles: [socle, navigateur]\n"
+        )
+    )
+    r = publier_cli(tmp_path, inventaire, tmp_path / "depot", "--ecole", UAI)
+    assert r.returncode == 0, r.stderr
+    poste = sorted((tmp_path / "depot" / "inventaires").glob("*.yml"))[0].read_text()
+    assert re.search(r"ardoise_depot_pull:\n(\s+\w+: .*\n)+\s+roles:\n\s+- socle\n\s+- navigateur\n", poste)
+    tags = (tmp_path / "depot" / "playbooks" / "atelier.yml").read_text()
+    assert all(
+        f"tags: [{r}]" in tags
+        for r in ("socle", "proxy_client", "antivirus", "applications", "navigateur", "comptes")
+    )
