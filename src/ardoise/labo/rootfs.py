@@ -25,13 +25,21 @@ from ardoise.labo.systeme import executer
 
 log = logging.getLogger(__name__)
 
-PAQUETS = "systemd,systemd-sysv,dbus,openssh-server,python3,sudo,iproute2,ca-certificates"
+# What the role ardoise_pull installs (ardoise_pull_paquets) and the apt module's python3-apt are baked in: the
+# roles still install them on a real PC, a lab PC just finds them present (no apt in the pull tests' hot path;
+# figures in benchmarks/README.md « Échelle »). debootstrap does not resolve virtual packages: python3-cffi-backend
+# (which provides python3-cryptography's python3-cffi-backend-api-*) is named. Part of the cache key: changing the
+# list rebuilds the image.
+PAQUETS = (
+    "systemd,systemd-sysv,dbus,openssh-server,python3,sudo,iproute2,ca-certificates,"
+    "ansible-core,git,python3-passlib,python3-apt,python3-cffi-backend"
+)
 SUITE = "bookworm"
 SOURCES_APT = Path("/etc/apt/sources.list.d/debian.sources")
 # Timers that would try to reach the network or hold the apt lock during tests.
 UNITES_MASQUEES = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
-VERSION_IMAGE = "3"
-TECHNICIEN_IMAGE = "technicien"  # bump to force a rebuild when the fixing steps change
+VERSION_IMAGE = "3"  # bump to force a rebuild when the fixing steps change
+TECHNICIEN_IMAGE = "technicien"
 
 Progression = Callable[[str], None]
 
@@ -182,7 +190,7 @@ def image_prete(progression: Progression | None = None, technicien: str = TECHNI
     racine = cache / f"rootfs-{SUITE}"
     tampon = cache / f".rootfs-{SUITE}.extrait"
     with verrou(cache):
-        attendu = f"{VERSION_IMAGE} {technicien} {(cache / 'cle_labo.pub').read_text().split()[1]}"
+        attendu = f"{VERSION_IMAGE} {technicien} {(cache / 'cle_labo.pub').read_text().split()[1]} {PAQUETS}"
         marque = cache / f".archive-{SUITE}"
         if not archive.exists() or not marque.exists() or marque.read_text() != attendu:
             construire_archive(cache, technicien, prog)
