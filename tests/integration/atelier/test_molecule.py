@@ -18,11 +18,7 @@ from ardoise.atelier.labo import agrandir_disques
 pytestmark = [pytest.mark.labo, pytest.mark.timeout(900)]
 RACINE = Path(__file__).resolve().parents[3]
 ROLES = ["ardoise_socle", "ardoise_proxy_client", "ardoise_antivirus", "ardoise_navigateur",
-         "ardoise_applications", "ardoise_comptes"]  # fmt: skip
-# ardoise_pull's scenario installs ansible-core on the lab PC through the apt relay: not yet run green here,
-# kept with the ansible-pull lab test behind ARDOISE_TESTS_PULL=1.
-if os.environ.get("ARDOISE_TESTS_PULL") == "1":
-    ROLES.append("ardoise_pull")
+         "ardoise_applications", "ardoise_comptes", "ardoise_pull"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
