@@ -38,7 +38,7 @@ SUITE = "bookworm"
 SOURCES_APT = Path("/etc/apt/sources.list.d/debian.sources")
 # Timers that would try to reach the network or hold the apt lock during tests.
 UNITES_MASQUEES = ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer")
-VERSION_IMAGE = "3"  # bump to force a rebuild when the fixing steps change
+VERSION_IMAGE = "4"  # bump to force a rebuild when the fixing steps change
 TECHNICIEN_IMAGE = "technicien"
 
 Progression = Callable[[str], None]
@@ -149,6 +149,10 @@ def _corriger(racine: Path, cle_pub: str, technicien: str) -> None:
     (racine / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
     for liste in (racine / "var/lib/apt/lists").glob("*_*"):
         liste.unlink()
+    # No package index in the image: make it look as old as it is, so the apt module's cache_valid_time
+    # (socle's "update_cache, cache_valid_time: 3600", judged on this folder's mtime) updates it on first use.
+    (racine / "var/lib/apt/periodic/update-success-stamp").unlink(missing_ok=True)
+    os.utime(racine / "var/lib/apt/lists", (0, 0))
 
 
 def construire_archive(cache: Path, technicien: str, progression: Progression) -> Path:
