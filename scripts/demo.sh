@@ -94,9 +94,13 @@ etape "6 sexies. La console web sur le territoire d'exemple, avec les résultats
 [ -f sortie/console.pid ] && kill "$(cat sortie/console.pid)" 2>/dev/null || true
 port_console="${ARDOISE_CONSOLE_PORT:-8000}"
 base_console="sqlite:///$PWD/sortie/maintenance.sqlite"
-setsid ardoise console servir --http-local --labo --hote 127.0.0.1 --port "$port_console" --base "$base_console" \
-    --cle "$(lire_etat "e['acces']['cle_ssh']")" --known-hosts sortie/known_hosts-labo --wifi-sortie sortie/wifi \
-    > sortie/console.log 2>&1 < /dev/null &
+# Descripteurs hérités fermés (au-delà de 0-2) : sous « flock … make demo », la console laissée en arrière-plan
+# garderait sinon le verrou du labo.
+cle_console="$(lire_etat "e['acces']['cle_ssh']")"
+( for fd in $(ls /proc/$BASHPID/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done
+  exec setsid ardoise console servir --http-local --labo --hote 127.0.0.1 --port "$port_console" --base "$base_console" \
+    --cle "$cle_console" --known-hosts sortie/known_hosts-labo --wifi-sortie sortie/wifi
+) > sortie/console.log 2>&1 < /dev/null &
 echo $! > sortie/console.pid
 cat >&2 <<FIN
 Console : http://127.0.0.1:$port_console/ (journal : sortie/console.log, pid : sortie/console.pid)
