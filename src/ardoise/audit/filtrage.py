@@ -247,8 +247,9 @@ def tester(
                         f"Un site de la catégorie interdite « {c} » s'ouvre depuis un poste élève.",
                         f"{n} résolu en {', '.join(adresses)} par {dns[0]} depuis {src} (ni NXDOMAIN ni adresse de blocage)",
                         f"vérifier les listes du filtrage DNS (catégorie {c}) et recharger le DNS filtrant", c)  # fmt: skip
+    web = [u for _, u in sites] if mode is ModeProxy.dns else urls  # DNS mode: categories were tested above
     sondes = [({"genre": "proxy", "proxy": list(p), "url": u} if (p := route.get(u)) else {"genre": "http", "url": u})
-              for u in urls]  # fmt: skip
+              for u in web]  # fmt: skip
     directs = [(ent, port) for port in (80, 443)] if mode is not ModeProxy.dns else []
     doh = list(RESOLVEURS_DOH) if pol.filtrage.doh_bloque else []
     sondes += [{"genre": "directe", "hote": h, "port": p} for h, p in directs]
@@ -264,11 +265,9 @@ def tester(
         return f"via {p[0]}:{p[1]}" if p else "sans proxy"
 
     injoignable = False
-    for c in categories:
+    for c in categories if mode is not ModeProxy.dns else []:
         u = f"http://{dispo[c]}/"
         r = next(resultats)
-        if mode is ModeProxy.dns:
-            continue
         statut, corps, erreur = r["statut"], r["corps"], r["erreur"]
         direct = route.get(u) is None
         ok = page_bloquee(statut, corps) if statut is not None else direct  # direct and refused: blocked

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from ipaddress import IPv4Network
@@ -231,3 +232,45 @@ def test_filtering_from_a_pupil_pc_over_ssh(audits: dict) -> None:
     assert all(e["conforme"] for e in essais.values()) and rapport["constats"] == []
     lignes = {x.hote: x for x in Magasin(audits["base"]).resultats(rapport["execution_id"])}
     assert lignes["filtrage"].details["source"] == rapport["filtrage"]["source"]  # stored like a VLAN run
+
+
+def test_pac_policy_through_the_lab_proxy(
+    audits: dict, labo: Labo, acces_labo: dict, plan_labo: PlanLabo, tmp_path: Path
+) -> None:
+    """The lab school under a PAC policy (a copy of the manifest): the PAC file, published by the lab's school
+    server, is fetched from the pupil VLAN and evaluated; the tests go through the real proxy it names."""
+    from ardoise.labo.depuis_manifeste import categories_disponibles
+
+    inventaire = tmp_path / "inventaire"
+    shutil.copytree(RACINE / "inventaire", inventaire)
+    (tmp_path / "profils_terminaux").symlink_to(
+        RACINE / "profils_terminaux"
+    )  # « profils: ../profils_terminaux »
+    fichier = next(inventaire.glob("communes/*/ecoles/0331101t-*.yml"))
+    explicite = f"    mode: local\n    adresse: {acces_labo['serveur']}\n    port: {plan_labo.proxy_port}\n"
+    texte = fichier.read_text()
+    assert explicite in texte
+    url_pac = f"{acces_labo['signatures_clamav']}ardoise-audit.pac"  # the school server's static files
+    fichier.write_text(texte.replace(explicite, f"    mode: pac\n    pac: {url_pac}\n"))
+    pac = labo.dossier / "clamav" / "ardoise-audit.pac"
+    domaine = categories_disponibles()[CATEGORIE]
+    rapports = {}
+    try:
+        for cas, exception in (("propre", ""), ("trou", f'if (host == "{domaine}") return "DIRECT";')):
+            pac.write_text(f"function FindProxyForURL(url, host) {{ {exception} "
+                           f'return "PROXY {acces_labo["serveur"]}:{plan_labo.proxy_port}; DIRECT"; }}')  # fmt: skip
+            r = _ardoise(f"sqlite:///{tmp_path / 'pac.sqlite'}", "audit", "filtrage", "--ecole", plan_labo.uai,
+                         "--labo", "--inventaire", str(inventaire), "--sortie", str(tmp_path / cas), "--format",
+                         "json", ns=acces_labo["technicien_ns"])  # fmt: skip
+            assert r.returncode in (0, 1), r.stderr
+            rapports[cas] = json.loads(r.stdout)
+    finally:
+        pac.unlink(missing_ok=True)
+    essais = {e["nom"]: e for e in rapports["propre"]["filtrage"]["essais"]}
+    assert rapports["propre"]["constats"] == [] and all(e["conforme"] for e in essais.values())
+    assert essais["fichier PAC"]["obtenu"] == "lu" and essais["ENT accessible"]["obtenu"] == "accessible"
+    assert essais[f"catégorie {CATEGORIE}"]["obtenu"] == "refusé"
+    trou = {(c["code"], c["sujet"]): c["gravite"] for c in rapports["trou"]["constats"]}
+    assert trou == {
+        ("pac-sans-proxy", CATEGORIE): "critique"
+    }  # the firewall still refuses the direct request
