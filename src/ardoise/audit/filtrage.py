@@ -250,7 +250,9 @@ def tester(
     web = [u for _, u in sites] if mode is ModeProxy.dns else urls  # DNS mode: categories were tested above
     sondes = [({"genre": "proxy", "proxy": list(p), "url": u} if (p := route.get(u)) else {"genre": "http", "url": u})
               for u in web]  # fmt: skip
-    directs = [(ent, port) for port in (80, 443)] if mode is not ModeProxy.dns else []
+    # direct bypass, to a site the policy sends through the proxy (a PAC may let the ENT go direct)
+    contourne = ent if route.get(str(pol.ent.url)) or not categories else dispo[categories[0]]
+    directs = [(contourne, port) for port in (80, 443)] if mode is not ModeProxy.dns else []
     doh = list(RESOLVEURS_DOH) if pol.filtrage.doh_bloque else []
     sondes += [{"genre": "directe", "hote": h, "port": p} for h, p in directs]
     sondes += [{"genre": "directe", "hote": h, "port": 443} for h in doh]
@@ -323,7 +325,9 @@ def tester(
                     f"depuis {src} : {r['detail']}",
                     f"bloquer {', '.join(RESOLVEURS_DOH)} port 443 en sortie des VLAN élèves", resolveur)  # fmt: skip
     if journalise and journal_proxy is not None:
-        grandi, detail = _journal_grandit(journal_proxy, taille_journal, ent)
+        trace = ent if route.get(str(pol.ent.url)) else next(
+            (urlsplit(u).hostname or "" for u in urls if route.get(u)), ent)  # fmt: skip  # a request the proxy saw
+        grandi, detail = _journal_grandit(journal_proxy, taille_journal, trace)
         essais.append(Essai("journal du proxy (conservation légale)", str(journal_proxy), "journalisé",
                             "journalisé" if grandi else "absent", grandi, _maintenant(), detail))  # fmt: skip
         if not grandi:

@@ -332,6 +332,9 @@ def demarrer_dhcp_pirate(labo: Labo) -> str:
         raise LaboErreur("aucun intrus branché : brancher_intrus d'abord")
     sortie = reseau.ip("-4", "-o", "addr", "show", "dev", "eth0", ns=NS_INTRUS)
     interface = IPv4Interface(sortie.split()[sortie.split().index("inet") + 1])
+    fichier = labo.dossier / FICHIER_DHCP_PIRATE
+    if fichier.exists() and vivant(**json.loads(fichier.read_text())):
+        return str(interface.ip)  # already answering
     hotes_reseau = list(interface.network.hosts())
     d = labo.dossier / "dhcp-pirate"
     d.mkdir(parents=True, exist_ok=True)
@@ -343,7 +346,7 @@ def demarrer_dhcp_pirate(labo: Labo) -> str:
         f"--dhcp-option=option:router,{interface.ip}", f"--dhcp-option=option:dns-server,{interface.ip}",
     )  # fmt: skip
     pid, debut = lancer_demon(argv, labo.journaux / "dhcp-pirate.log")
-    (labo.dossier / FICHIER_DHCP_PIRATE).write_text(json.dumps({"pid": pid, "debut": debut}))
+    fichier.write_text(json.dumps({"pid": pid, "debut": debut}))
     attendre(lambda: vivant(pid, debut) and port_ecoute(pid, 67, udp=True), 10, "démarrage du DHCP pirate")
     log.info("DHCP pirate lancé sur %s (pid %d)", interface, pid)
     return str(interface.ip)

@@ -70,7 +70,9 @@ def audits(
     r: dict = {"base": base, "dossier": dossier}
     try:
         r["intrus_ip"] = pannes.brancher_intrus(labo, plan_labo.postes[0].vlan, port_non_declare=True)
-        pannes.demarrer_dhcp_pirate(labo)
+        assert (
+            pannes.demarrer_dhcp_pirate(labo) == pannes.demarrer_dhcp_pirate(labo) == r["intrus_ip"]
+        )  # idempotent
         pannes.eteindre_poste(labo, PC_ARRETE)
         r["deplace_ip"] = pannes.deplacer_poste(labo, PC_DEPLACE, 20)
         pannes.autoriser_categorie(labo, CATEGORIE)
