@@ -61,7 +61,7 @@ class _Serveur(BaseHTTPRequestHandler):
 @pytest.fixture
 def serveur(monkeypatch):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Serveur)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     reel = socket.getaddrinfo
 
     def getaddrinfo(hote, *args, **kwargs):  # the school's test names -> loopback, nothing else resolves
