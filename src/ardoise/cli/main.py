@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from ardoise import __version__
-from ardoise.cli import audit as cli_audit
 from ardoise.cli import atelier, inventaire, labo, maintenance, parc, profils, tablettes, wifi
+from ardoise.cli import audit as cli_audit
 from ardoise.cli import commune as cli_commune
 from ardoise.cli import console as cli_console
 from ardoise.cli import echelle as cli_echelle

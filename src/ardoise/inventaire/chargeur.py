@@ -152,8 +152,11 @@ def _charger(ctx: Contexte) -> Territoire | None:
         commune = chemin.parent.parent.name
         if commune not in ids_communes:
             ctx.problemes.ajouter(
-                chemin, (1, 1), f"dossier de commune « {commune} » non déclaré dans {FICHIER_TERRITOIRE}",
-                f"ajoutez la commune « {commune} » à « communes: » ou déplacez ce fichier", "commune-inconnue",
+                chemin,
+                (1, 1),
+                f"dossier de commune « {commune} » non déclaré dans {FICHIER_TERRITOIRE}",
+                f"ajoutez la commune « {commune} » à « communes: » ou déplacez ce fichier",
+                "commune-inconnue",
             )
             continue
         doc_e = ctx.lire(chemin)
@@ -172,9 +175,11 @@ def _charger(ctx: Contexte) -> Territoire | None:
         if ecole.uai in ctx.documents:
             autre = ctx.documents[ecole.uai]
             ctx.problemes.ajouter(
-                chemin, doc_e.position(("uai",)),
+                chemin,
+                doc_e.position(("uai",)),
                 f"UAI « {ecole.uai} » déjà utilisé par {ctx.problemes.nom(autre.chemin)}, ligne {autre.position(('uai',))[0]}",
-                "chaque école a son propre UAI : corrigez l'un des deux fichiers", "uai-double",
+                "chaque école a son propre UAI : corrigez l'un des deux fichiers",
+                "uai-double",
             )
             continue
         ctx.documents[ecole.uai] = doc_e
@@ -204,22 +209,33 @@ def _lire_coffre(ctx: Contexte, chemin: Path) -> frozenset[str]:
     """Names of the vault's secrets (values stay encrypted: ``nom: !vault |`` entries)."""
     if not chemin.is_file():
         ctx.problemes.ajouter(
-            ctx.racine / FICHIER_TERRITOIRE, _position_cle(ctx, "coffre"), f"coffre « {chemin.name} » introuvable",
-            "créez-le avec « ardoise-vault » ou corrigez la clé « coffre: »", "coffre-absent",
+            ctx.racine / FICHIER_TERRITOIRE,
+            _position_cle(ctx, "coffre"),
+            f"coffre « {chemin.name} » introuvable",
+            "créez-le avec « ardoise-vault » ou corrigez la clé « coffre: »",
+            "coffre-absent",
         )
         return frozenset()
     doc = ctx.lire(chemin, vault_permis=True)
     if doc is None:
         return frozenset()
     if not isinstance(doc.donnees, dict):
-        ctx.problemes.ajouter(chemin, (1, 1), "le coffre doit être un dictionnaire « nom: !vault | … »",
-                              "chiffrez chaque secret avec ansible-vault encrypt_string", "coffre-format")
+        ctx.problemes.ajouter(
+            chemin,
+            (1, 1),
+            "le coffre doit être un dictionnaire « nom: !vault | … »",
+            "chiffrez chaque secret avec ansible-vault encrypt_string",
+            "coffre-format",
+        )
         return frozenset()
     for nom, valeur in doc.donnees.items():
         if not isinstance(valeur, ValeurChiffree):
             ctx.problemes.ajouter(
-                chemin, doc.position((nom,), cle=True), f"secret « {nom} » en clair dans le coffre",
-                f"chiffrez-le : ansible-vault encrypt_string --name {nom}", "coffre-en-clair",
+                chemin,
+                doc.position((nom,), cle=True),
+                f"secret « {nom} » en clair dans le coffre",
+                f"chiffrez-le : ansible-vault encrypt_string --name {nom}",
+                "coffre-en-clair",
             )
     ctx.coffre_lu = True
     return frozenset(str(n) for n in doc.donnees)
@@ -238,9 +254,13 @@ def _lire_profils(ctx: Contexte, dossier: Path) -> tuple[dict[str, Application],
     profils: dict[str, Profil] = {}
     catalogue = dossier / "catalogue.yml"
     if not catalogue.is_file():
-        ctx.problemes.ajouter(ctx.racine / FICHIER_TERRITOIRE, _position_cle(ctx, "profils"),
-                              f"catalogue d'applications introuvable : {catalogue}",
-                              "corrigez la clé « profils: » du territoire", "catalogue-absent")
+        ctx.problemes.ajouter(
+            ctx.racine / FICHIER_TERRITOIRE,
+            _position_cle(ctx, "profils"),
+            f"catalogue d'applications introuvable : {catalogue}",
+            "corrigez la clé « profils: » du territoire",
+            "catalogue-absent",
+        )
         return applications, profils
     doc = ctx.lire(catalogue)
     if doc is not None:
@@ -250,9 +270,13 @@ def _lire_profils(ctx: Contexte, dossier: Path) -> tuple[dict[str, Application],
             ctx.catalogue_lu = True
             for i, app in enumerate(fichier.applications):
                 if app.id in applications:
-                    ctx.problemes.ajouter(catalogue, doc.position(("applications", i, "id")),
-                                          f"application « {app.id} » déclarée deux fois",
-                                          "gardez une seule entrée par application", "application-double")
+                    ctx.problemes.ajouter(
+                        catalogue,
+                        doc.position(("applications", i, "id")),
+                        f"application « {app.id} » déclarée deux fois",
+                        "gardez une seule entrée par application",
+                        "application-double",
+                    )
                 applications[app.id] = app
     for chemin in sorted((dossier / "profils").glob("*.yml")):
         doc_p = ctx.lire(chemin)

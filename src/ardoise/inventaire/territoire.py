@@ -152,22 +152,50 @@ def equipements_ecole(e: EcoleChargee) -> Iterator[Equipement]:
     if m.serveur:
         s = m.serveur
         yield Equipement(
-            nom=s.nom, type=TypeEquipement.serveur, modele=s.modele, etat=s.etat, os=s.os.value,
-            adresse=s.adresse, vlan=s.vlan, mac=s.mac, numero_serie=s.numero_serie,
-            date_achat=s.date_achat, garantie_fin=s.garantie.fin if s.garantie else None, **commun,
+            nom=s.nom,
+            type=TypeEquipement.serveur,
+            modele=s.modele,
+            etat=s.etat,
+            os=s.os.value,
+            adresse=s.adresse,
+            vlan=s.vlan,
+            mac=s.mac,
+            numero_serie=s.numero_serie,
+            date_achat=s.date_achat,
+            garantie_fin=s.garantie.fin if s.garantie else None,
+            **commun,
         )
     for c in m.commutateurs:
         yield Equipement(
-            nom=c.nom, type=TypeEquipement.switch, modele=c.modele, etat=c.etat, os=c.plateforme.value,
-            adresse=c.gestion.adresse, vlan=c.gestion.vlan, mac=c.mac, numero_serie=c.numero_serie,
-            salle=c.salle, date_achat=c.date_achat, garantie_fin=c.garantie.fin if c.garantie else None,
+            nom=c.nom,
+            type=TypeEquipement.switch,
+            modele=c.modele,
+            etat=c.etat,
+            os=c.plateforme.value,
+            adresse=c.gestion.adresse,
+            vlan=c.gestion.vlan,
+            mac=c.mac,
+            numero_serie=c.numero_serie,
+            salle=c.salle,
+            date_achat=c.date_achat,
+            garantie_fin=c.garantie.fin if c.garantie else None,
             **commun,
         )
     for b in m.bornes_wifi:
         yield Equipement(
-            nom=b.nom, type=TypeEquipement.ap, modele=b.modele, etat=b.etat, os=b.plateforme,
-            adresse=b.adresse, vlan=b.vlan, mac=b.mac, numero_serie=b.numero_serie, salle=b.salle,
-            date_achat=b.date_achat, garantie_fin=b.garantie.fin if b.garantie else None, **commun,
+            nom=b.nom,
+            type=TypeEquipement.ap,
+            modele=b.modele,
+            etat=b.etat,
+            os=b.plateforme,
+            adresse=b.adresse,
+            vlan=b.vlan,
+            mac=b.mac,
+            numero_serie=b.numero_serie,
+            salle=b.salle,
+            date_achat=b.date_achat,
+            garantie_fin=b.garantie.fin if b.garantie else None,
+            **commun,
         )
     for p in m.postes:
         vlan = p.vlan
@@ -175,8 +203,19 @@ def equipements_ecole(e: EcoleChargee) -> Iterator[Equipement]:
             v = e.vlan_de(p.adresse)
             vlan = v.id if v else None
         yield Equipement(
-            nom=p.nom, type=TypeEquipement(p.type.value), modele=p.modele, etat=p.etat, os=p.os.value,
-            profil=p.profil, adresse=p.adresse, vlan=vlan, mac=p.mac, numero_serie=p.numero_serie,
-            salle=p.salle, classe=p.classe, date_achat=p.date_achat,
-            garantie_fin=p.garantie.fin if p.garantie else None, **commun,
+            nom=p.nom,
+            type=TypeEquipement(p.type.value),
+            modele=p.modele,
+            etat=p.etat,
+            os=p.os.value,
+            profil=p.profil,
+            adresse=p.adresse,
+            vlan=vlan,
+            mac=p.mac,
+            numero_serie=p.numero_serie,
+            salle=p.salle,
+            classe=p.classe,
+            date_achat=p.date_achat,
+            garantie_fin=p.garantie.fin if p.garantie else None,
+            **commun,
         )

@@ -24,17 +24,26 @@ _NOMS_TYPES = {
 _VALEURS: dict[str, tuple[str, str]] = {
     "uai_format": ("code UAI invalide", "un UAI s'écrit 7 chiffres et une lettre, par exemple 0331101T"),
     "siren_format": ("SIREN invalide", "un SIREN compte 9 chiffres"),
-    "siren_cle": ("SIREN invalide (clé de contrôle fausse)", "recopiez le SIREN depuis l'avis de situation INSEE"),
+    "siren_cle": (
+        "SIREN invalide (clé de contrôle fausse)",
+        "recopiez le SIREN depuis l'avis de situation INSEE",
+    ),
     "mac_format": ("adresse MAC invalide", "écrivez 6 octets hexadécimaux, par exemple 00:1a:2b:3c:4d:5e"),
-    "heure_format": ("heure invalide", "écrivez l'heure HH:MM entre guillemets, par exemple \"13:30\""),
+    "heure_format": ("heure invalide", 'écrivez l\'heure HH:MM entre guillemets, par exemple "13:30"'),
     "date_invalide": ("date invalide", "écrivez une date existante, AAAA-MM-JJ ou JJ/MM/AAAA"),
     "proxy_adresse": (
         "proxy sans adresse ou sans port",
         "en mode local ou academique, donnez « adresse » et « port »",
     ),
     "proxy_pac": ("proxy en mode pac sans URL de fichier PAC", "donnez « pac: https://…/proxy.pac »"),
-    "tarif_double": ("tarif déclaré deux fois pour le même type et le même modèle", "gardez un seul prix par type (et par modèle)"),
-    "chemin_nul": ("chemin invalide (caractère nul)", "écrivez un chemin relatif au dossier de l'inventaire, par exemple coffre.yml"),
+    "tarif_double": (
+        "tarif déclaré deux fois pour le même type et le même modèle",
+        "gardez un seul prix par type (et par modèle)",
+    ),
+    "chemin_nul": (
+        "chemin invalide (caractère nul)",
+        "écrivez un chemin relatif au dossier de l'inventaire, par exemple coffre.yml",
+    ),
 }
 
 
@@ -104,7 +113,9 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
         )
     if genre == "extra_forbidden":
         parent = _type_a(modele, loc[:-1])
-        possibles = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        possibles = (
+            list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        )
         return (
             f"clé inconnue « {cle} »{suggestion(cle, possibles)}",
             "clés possibles ici : " + ", ".join(possibles) if possibles else "supprimez cette clé",
@@ -114,7 +125,9 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
         return (f"clé obligatoire « {cle} » absente", f"ajoutez « {cle}: … » à cet endroit", False)
     if genre == "enum":
         attendu = _type_a(modele, loc)
-        valeurs = [e.value for e in attendu] if isinstance(attendu, type) and issubclass(attendu, Enum) else []
+        valeurs = (
+            [e.value for e in attendu] if isinstance(attendu, type) and issubclass(attendu, Enum) else []
+        )
         return (
             f"valeur « {_afficher(entree)} » inconnue pour « {cle} »{suggestion(str(entree), valeurs)}",
             "valeurs possibles : " + ", ".join(valeurs),
@@ -131,8 +144,13 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
             )
         if base in _VALEURS:
             message, correction = _VALEURS[base]
-            return (f"{message} : « {_afficher(entree)} »" if entree is not None and not isinstance(entree, dict)
-                    else message, correction, False)
+            return (
+                f"{message} : « {_afficher(entree)} »"
+                if entree is not None and not isinstance(entree, dict)
+                else message,
+                correction,
+                False,
+            )
         return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", "corrigez la valeur", False)
     if genre.startswith("ip_v4_network"):
         return (
@@ -141,7 +159,11 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
             False,
         )
     if genre.startswith("ip_v4"):
-        return (f"adresse IPv4 invalide « {_afficher(entree)} »", "écrivez quatre nombres de 0 à 255, par exemple 10.1.2.3", False)
+        return (
+            f"adresse IPv4 invalide « {_afficher(entree)} »",
+            "écrivez quatre nombres de 0 à 255, par exemple 10.1.2.3",
+            False,
+        )
     if genre == "string_pattern_mismatch":
         motif = erreur.get("ctx", {}).get("pattern", "")
         if "a-z0-9" in motif:
@@ -149,9 +171,9 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
         elif "https?" in motif:
             correction = "écrivez une URL complète, par exemple https://ent.example.fr/"
         elif "2[AB]" in motif:
-            correction = "un code INSEE compte 5 caractères, entre guillemets, par exemple \"33063\""
+            correction = 'un code INSEE compte 5 caractères, entre guillemets, par exemple "33063"'
         elif r"\d{5}" in motif:
-            correction = "un code postal compte 5 chiffres, entre guillemets, par exemple \"33000\""
+            correction = 'un code postal compte 5 chiffres, entre guillemets, par exemple "33000"'
         elif "acces|trunk" in motif:
             correction = "valeurs possibles : acces, trunk"
         elif "planifiee" in motif:
@@ -162,7 +184,11 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
             correction = f"la valeur doit respecter le format {motif}"
         return (f"valeur « {_afficher(entree)} » invalide pour « {cle} »", correction, False)
     if genre == "int_from_float":
-        return (f"« {cle} » doit être un nombre entier, pas « {_afficher(entree)} »", "écrivez un nombre entier", False)
+        return (
+            f"« {cle} » doit être un nombre entier, pas « {_afficher(entree)} »",
+            "écrivez un nombre entier",
+            False,
+        )
     if genre.endswith("_type") or genre.endswith("_parsing"):
         attendu = genre.split("_")[0]
         if genre == "model_type" or genre == "dict_type":
@@ -174,7 +200,11 @@ def traduire(erreur: dict, modele: type[BaseModel]) -> tuple[str, str, bool]:
                 "écrivez des entrées « clé: valeur » au premier niveau",
                 False,
             )
-        return (f"« {cle} » doit être {nom}, pas {_nature(entree)} « {_afficher(entree)} »", f"écrivez {nom}", False)
+        return (
+            f"« {cle} » doit être {nom}, pas {_nature(entree)} « {_afficher(entree)} »",
+            f"écrivez {nom}",
+            False,
+        )
     if genre in _LIMITES:
         cle_ctx, libelle = _LIMITES[genre]
         borne = erreur.get("ctx", {}).get(cle_ctx)

@@ -108,6 +108,8 @@ def _date(v: Any) -> Any:
 
 
 Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
 def _chemin(v: str) -> str:
     if "\x00" in v:
         raise ValueError("chemin_nul")

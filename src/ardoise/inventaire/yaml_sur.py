@@ -165,7 +165,9 @@ def lire(chemin: Path, vault_permis: bool = False) -> DocumentYaml:
             )
         brut = chemin.read_bytes()
     except OSError as e:
-        raise ErreurYaml(chemin, f"lecture impossible ({e.strerror})", "vérifiez le chemin et les droits") from e
+        raise ErreurYaml(
+            chemin, f"lecture impossible ({e.strerror})", "vérifiez le chemin et les droits"
+        ) from e
     return lire_texte(chemin, brut, vault_permis)
 
 
@@ -233,7 +235,8 @@ def lire_texte(chemin: Path, brut: bytes, vault_permis: bool = False) -> Documen
         colonne = i - (texte.rfind("\n", 0, i) + 1) + 1
         raise ErreurYaml(
             chemin,
-            f"caractère de contrôle interdit (U+{e.character:04X})" if isinstance(e.character, int)
+            f"caractère de contrôle interdit (U+{e.character:04X})"
+            if isinstance(e.character, int)
             else "caractère interdit",
             "supprimez ce caractère invisible (copier-coller depuis un traitement de texte ?)",
             ligne,
@@ -277,23 +280,55 @@ def _traduire(chemin: Path, e: yaml.MarkedYAMLError) -> ErreurYaml:
     probleme = (e.problem or "").strip()
     table = [
         ("while scanning a quoted scalar", "guillemet non fermé", "fermez le guillemet"),
-        ("mapping values are not allowed", "« : » inattendu", "mettez la valeur entre guillemets ou corrigez l'indentation"),
+        (
+            "mapping values are not allowed",
+            "« : » inattendu",
+            "mettez la valeur entre guillemets ou corrigez l'indentation",
+        ),
         ("could not find expected ':'", "« : » attendu", "chaque entrée s'écrit « clé: valeur »"),
-        ("found undefined alias", "alias « * » vers une ancre inconnue", "déclarez l'ancre « & » avant de l'utiliser"),
+        (
+            "found undefined alias",
+            "alias « * » vers une ancre inconnue",
+            "déclarez l'ancre « & » avant de l'utiliser",
+        ),
         ("found duplicate anchor", "ancre « & » déclarée deux fois", "donnez un nom unique à chaque ancre"),
         ("did not find expected key", "indentation incohérente", "alignez les clés du même bloc"),
         ("expected <block end>", "indentation incohérente", "alignez les clés du même bloc"),
-        ("found unexpected end of stream", "fin de fichier inattendue (guillemet ou crochet non fermé ?)",
-         "fermez le guillemet ou le crochet ouvert"),
-        ("did not find expected ','", "crochet ou accolade non fermé", "fermez la liste « ] » ou le dictionnaire « } »"),
-        ("found character", "caractère interdit à cet endroit", "supprimez ce caractère ou mettez la valeur entre guillemets"),
-        ("found another document", "plusieurs documents (« --- ») dans un même fichier",
-         "un fichier ne contient qu'un document : retirez le second « --- » ou découpez le fichier"),
-        ("found unknown escape character", "séquence d'échappement « \\ » inconnue entre guillemets",
-         "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples"),
-        ("escape", "séquence d'échappement « \\ » invalide entre guillemets",
-         "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples"),
-        ("did not find expected node content", "valeur attendue", "complétez la valeur ou retirez le « - » ou le « ... »"),
+        (
+            "found unexpected end of stream",
+            "fin de fichier inattendue (guillemet ou crochet non fermé ?)",
+            "fermez le guillemet ou le crochet ouvert",
+        ),
+        (
+            "did not find expected ','",
+            "crochet ou accolade non fermé",
+            "fermez la liste « ] » ou le dictionnaire « } »",
+        ),
+        (
+            "found character",
+            "caractère interdit à cet endroit",
+            "supprimez ce caractère ou mettez la valeur entre guillemets",
+        ),
+        (
+            "found another document",
+            "plusieurs documents (« --- ») dans un même fichier",
+            "un fichier ne contient qu'un document : retirez le second « --- » ou découpez le fichier",
+        ),
+        (
+            "found unknown escape character",
+            "séquence d'échappement « \\ » inconnue entre guillemets",
+            "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples",
+        ),
+        (
+            "escape",
+            "séquence d'échappement « \\ » invalide entre guillemets",
+            "doublez la barre oblique inverse (\\\\) ou utilisez des guillemets simples",
+        ),
+        (
+            "did not find expected node content",
+            "valeur attendue",
+            "complétez la valeur ou retirez le « - » ou le « ... »",
+        ),
         ("did not find expected '-' indicator", "élément de liste attendu", "alignez les « - » de la liste"),
         ("tab character", "tabulation interdite à cet endroit", "remplacez les tabulations par des espaces"),
         ("document indicator", "« --- » ou « ... » inattendu", "retirez ce marqueur de document"),
@@ -301,15 +336,38 @@ def _traduire(chemin: Path, e: yaml.MarkedYAMLError) -> ErreurYaml:
         ("%TAG", "directive %TAG invalide ou répétée", "retirez les lignes « %TAG »"),
         ("directive", "directive « % » invalide", "retirez la ligne qui commence par « % »"),
         ("tag handle", "étiquette « ! » inconnue", "retirez l'étiquette"),
-        ("not allowed in this context", "élément inattendu à cet endroit (indentation ?)", "alignez les clés du même bloc"),
-        ("anchor", "ancre « & » ou alias « * » invalide", "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »"),
-        ("alias", "ancre « & » ou alias « * » invalide", "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »"),
-        ("indentation indicator", "indicateur d'indentation invalide après « | » ou « > »", "retirez le chiffre après « | »"),
-        ("comment or line break", "texte inattendu après la valeur", "mettez la valeur entre guillemets ou ajoutez un espace avant « # »"),
+        (
+            "not allowed in this context",
+            "élément inattendu à cet endroit (indentation ?)",
+            "alignez les clés du même bloc",
+        ),
+        (
+            "anchor",
+            "ancre « & » ou alias « * » invalide",
+            "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »",
+        ),
+        (
+            "alias",
+            "ancre « & » ou alias « * » invalide",
+            "un nom d'ancre s'écrit en lettres, chiffres, « - » ou « _ »",
+        ),
+        (
+            "indentation indicator",
+            "indicateur d'indentation invalide après « | » ou « > »",
+            "retirez le chiffre après « | »",
+        ),
+        (
+            "comment or line break",
+            "texte inattendu après la valeur",
+            "mettez la valeur entre guillemets ou ajoutez un espace avant « # »",
+        ),
     ]
     ouvert = ""
-    if e.context_mark and marque and e.context_mark.line != marque.line and (e.context or "").startswith(
-        ("while parsing a flow", "while scanning a quoted")
+    if (
+        e.context_mark
+        and marque
+        and e.context_mark.line != marque.line
+        and (e.context or "").startswith(("while parsing a flow", "while scanning a quoted"))
     ):
         ouvert = f" (ouvert ligne {e.context_mark.line + 1})"
     for motif, message, correction in table:
@@ -427,11 +485,17 @@ class _Constructeur:
                 for f in valeurs:
                     d = self.construire(f, profondeur + 1)
                     if not isinstance(d, dict):
-                        raise self._erreur(f, "fusion « << » d'autre chose qu'un dictionnaire", "fusionnez une ancre de dictionnaire")
+                        raise self._erreur(
+                            f,
+                            "fusion « << » d'autre chose qu'un dictionnaire",
+                            "fusionnez une ancre de dictionnaire",
+                        )
                     fusions.append(d)
                 continue
             if not isinstance(k, yaml.ScalarNode):
-                raise self._erreur(k, "clé complexe (liste ou dictionnaire utilisé comme clé)", "utilisez une clé simple")
+                raise self._erreur(
+                    k, "clé complexe (liste ou dictionnaire utilisé comme clé)", "utilisez une clé simple"
+                )
             cle = self._scalaire(k)
             if isinstance(cle, EntierYaml):
                 cle = int(cle)

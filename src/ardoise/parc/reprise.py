@@ -480,7 +480,9 @@ def lignes_audit(magasin, t: Territoire, uai: str) -> list[tuple[int, dict[str, 
                 continue
             row = {k: str(d[k]) for k in ("mac", "modele", "os", "type", "numero_serie") if d.get(k)}
             if d.get("fournisseur"):
-                row["fabricant"] = str(d["fournisseur"])  # the MAC's vendor (« fournisseur » in a CSV is the warranty's)
+                row["fabricant"] = str(
+                    d["fournisseur"]
+                )  # the MAC's vendor (« fournisseur » in a CSV is the warranty's)
             if not row.get("type"):
                 row["type"] = "pc"  # an unknown wired device: to be checked on site
             vu = f"vu par l'audit à {d.get('ip') or 'adresse inconnue'}, VLAN {d.get('vlan')}"

@@ -132,7 +132,9 @@ def test_proxy_laisse_passer_l_ent_et_bloque_la_categorie(labo: Labo, plan_labo:
 
 
 def test_https_par_le_proxy(labo: Labo, plan_labo: PlanLabo) -> None:
-    r = recuperer(labo, str(plan_labo.postes[0].adresse), f"https://{site(plan_labo, 'gar')}/", proxy_de(plan_labo))
+    r = recuperer(
+        labo, str(plan_labo.postes[0].adresse), f"https://{site(plan_labo, 'gar')}/", proxy_de(plan_labo)
+    )
     assert "<title>GAR de test</title>" in r.stdout, r.stdout + r.stderr
 
 
@@ -216,7 +218,10 @@ def test_proxy_arrete_puis_redemarre(labo: Labo, plan_labo: PlanLabo) -> None:
     assert "ERREUR" in recuperer(labo, poste, f"http://{site(plan_labo, 'ent')}/", proxy_de(plan_labo)).stdout
     pannes.demarrer_proxy(labo)
     assert labo.etat()["services"]["e2guardian"]["etat"] == "up"
-    assert "ENT de test" in recuperer(labo, poste, f"http://{site(plan_labo, 'ent')}/", proxy_de(plan_labo)).stdout
+    assert (
+        "ENT de test"
+        in recuperer(labo, poste, f"http://{site(plan_labo, 'ent')}/", proxy_de(plan_labo)).stdout
+    )
 
 
 def test_disque_plein_puis_libere(labo: Labo, plan_labo: PlanLabo) -> None:
