@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ardoise.erreurs import ArdoiseErreur, ErreurManifeste, ErreurUsage
 from ardoise.inventaire.territoire import Territoire
 from ardoise.maintenance.moteur import ParametresSsh
-from ardoise.resultats.magasin import Magasin
+from ardoise.resultats.magasin import Magasin, processus_courant, processus_vivant
 from ardoise.resultats.modeles import TacheConsole, maintenant
 from ardoise.secrets import masquer
 
@@ -103,12 +103,19 @@ class Taches:
         self.reprendre_interrompues()
 
     def reprendre_interrompues(self) -> list[int]:
-        """Close the jobs a previous console process left waiting or running (it stopped mid-job):
-        they can no longer finish, so they say so instead of staying « en cours » for ever."""
+        """Close the jobs a console process of this machine left waiting or running and that no longer exists
+        (it stopped mid-job): they say so instead of staying « en cours » for ever. Another live console on the
+        same store keeps its jobs."""
+        ici = processus_courant()
         with self.magasin.session() as s:
-            restes = list(
-                s.scalars(select(TacheConsole).where(TacheConsole.statut.in_(("en_attente", "en_cours"))))
+            en_suspens = s.scalars(
+                select(TacheConsole).where(TacheConsole.statut.in_(("en_attente", "en_cours")))
             )
+            restes = []
+            for t in en_suspens:
+                p = (t.details or {}).get("processus") or {}
+                if not p or (p.get("machine") == ici["machine"] and not processus_vivant(p)):
+                    restes.append(t)
             vus = [(t.id, t.genre) for t in restes]
             for t in restes:
                 t.statut, t.fin = "echec", maintenant()
@@ -135,7 +142,7 @@ class Taches:
                   travail: Callable[[int], str], attendus: int = 0, details: dict | None = None) -> int:  # fmt: skip
         with self.magasin.session() as s:
             t = TacheConsole(genre=genre, commune=commune, uai=uai, cible=cible, qui=qui, statut="en_attente",
-                             attendus=attendus, details=details or {})  # fmt: skip
+                             attendus=attendus, details={**(details or {}), "processus": processus_courant()})  # fmt: skip
             s.add(t)
             s.flush()
             ident = t.id

@@ -118,7 +118,7 @@ class Magasin:
         with self.session() as s:
             ex = Execution(
                 genre=genre, selection=selection or {}, utilisateur=utilisateur or _utilisateur(), lot=lot,
-                resume={"processus": _processus()},
+                resume={"processus": processus_courant()},
             )  # fmt: skip
             s.add(ex)
             s.flush()
@@ -153,12 +153,12 @@ class Magasin:
 
     def constater_interruptions(self) -> list[int]:
         """Mark ``interrompu`` the runs still ``en_cours`` whose process (on this machine) no longer exists."""
-        ici = _processus()
+        ici = processus_courant()
         with self.session() as s:
             morts = []
             for ex in s.scalars(select(Execution).where(Execution.statut == "en_cours")):
                 p = (ex.resume or {}).get("processus") or {}
-                if p.get("machine") == ici["machine"] and p.get("pid") and not _vivant(p):
+                if p.get("machine") == ici["machine"] and p.get("pid") and not processus_vivant(p):
                     ex.statut = "interrompu"
                     ex.resume = {
                         **ex.resume,
@@ -240,13 +240,14 @@ def _debut_processus(pid: int) -> str | None:
         return None
 
 
-def _processus() -> dict:
+def processus_courant() -> dict:
+    """This process, as stored with a run or a job: pid, machine, start time (a reused pid is not alive)."""
     import socket
 
     return {"pid": os.getpid(), "machine": socket.gethostname(), "debut": _debut_processus(os.getpid())}
 
 
-def _vivant(p: dict) -> bool:
+def processus_vivant(p: dict) -> bool:
     debut = _debut_processus(int(p["pid"]))
     return debut is not None and (p.get("debut") is None or debut == p["debut"])
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import subprocess
 
 from sqlalchemy import select
 
@@ -190,15 +191,22 @@ def test_mode_labo_refuse_quand_le_labo_est_arrete(tmp_path, modele, monkeypatch
 
 def test_une_tache_coupee_par_un_arret_de_la_console_ne_reste_pas_en_cours(tmp_path, modele):
     """A console stopped mid-job leaves the job's row « en cours »: the next console start closes it as
-    failed and says why; the page and the polling API see it finished."""
+    failed and says why; the page and the polling API see it finished. A job of a console that still runs
+    on the same store is left alone."""
+    from ardoise.resultats.magasin import processus_courant
     from ardoise.resultats.modeles import TacheConsole
     from tests.unit.console.conftest import creer_console
 
     (tmp_path / "a").mkdir()
     premiere = creer_console(tmp_path / "a", inventaire=modele[0], base=modele[1])
+    ici = processus_courant()
+    parti = {**ici, "pid": _pid_termine(), "debut": None}
     with premiere.magasin.session() as s:
-        s.add(TacheConsole(genre="balayage", commune="bellerive", uai=ECOLE, cible=ECOLE,
-                           qui="technicien-commune", statut="en_cours", attendus=3))  # fmt: skip
+        # job 1: its console is gone; job 2: a console still running (this test's process)
+        for processus in (parti, ici):
+            s.add(TacheConsole(genre="balayage", commune="bellerive", uai=ECOLE, cible=ECOLE,
+                               qui="technicien-commune", statut="en_cours", attendus=3,
+                               details={"processus": processus}))  # fmt: skip
     premiere.app.state.taches.fermer()
     premiere.magasin.moteur.dispose()
     base = tmp_path / "a" / "resultats.sqlite"
@@ -209,5 +217,12 @@ def test_une_tache_coupee_par_un_arret_de_la_console_ne_reste_pas_en_cours(tmp_p
         etat = client.get("/api/taches/1").json()
         assert etat["fini"] and "interrompue" in etat["message"] and "relancez-la" in etat["message"]
         assert "échec" in client.get("/taches/1").text
+        assert not client.get("/api/taches/2").json()["fini"]  # another live console's job is left alone
     finally:
         seconde.app.state.taches.fermer()
+
+
+def _pid_termine() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
