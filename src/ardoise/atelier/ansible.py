@@ -90,6 +90,13 @@ def _raison(res: dict) -> str:
             "et le réseau du poste, puis relancez avec --reprendre"
         )
     msg = str(res.get("msg") or "").strip()
+    if msg == "Timeout exceeded" or msg.startswith("async task did not complete within the requested time"):
+        # an async task (apt index update) the PC itself kills after its delay, on each attempt
+        apres = f"après {msg.rsplit('- ', 1)[-1].rstrip('s')} s " if msg.startswith("async") else ""
+        return (
+            f"tâche arrêtée sur le poste {apres}sans réponse, à chaque essai : vérifiez le relais APT "
+            "et le réseau du poste, puis relancez avec --reprendre"
+        )
     morceaux = [msg if len(msg) <= 300 else msg[:300] + "…"]
     for cle in ("stderr", "module_stderr", "stdout"):
         texte = str(res.get(cle) or "").strip()

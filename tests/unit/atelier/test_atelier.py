@@ -205,3 +205,19 @@ def test_une_tache_bloquee_echoue_sur_ce_poste_seulement(tmp_path):
     assert r.rc != 0 and bloque.echec and bloque.etape_echec == "Attendre"
     assert bloque.raison.startswith("tâche arrêtée après 2 s") and "--reprendre" in bloque.raison
     assert not sain.echec and sain.fini and sain.taches == 2
+
+
+@pytest.mark.parametrize(
+    ("msg", "debut"),
+    [
+        ("async task did not complete within the requested time - 240s", "tâche arrêtée sur le poste après 240 s"),
+        ("Timeout exceeded", "tâche arrêtée sur le poste sans réponse"),
+    ],
+)
+def test_tache_arretee_sur_le_poste_raison_en_francais(msg, debut):
+    """The apt index update runs async: the controller's or the PC watcher's English message becomes French."""
+    from ardoise.atelier.ansible import _raison
+
+    raison = _raison({"failed": True, "msg": msg})
+    assert raison.startswith(debut) and "relais APT" in raison and "--reprendre" in raison, raison
+    assert "async" not in raison and "Timeout" not in raison
