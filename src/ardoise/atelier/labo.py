@@ -41,6 +41,8 @@ def acces(etat: dict | None = None, known_hosts: Path | None = None) -> AccesLab
     )
     variables = {
         "ardoise_proxy_client_apt": a["proxy_apt"],
+        # the lab's relay is on the same machine (index update ~5 s): a blocked attempt is cut sooner
+        "ardoise_socle_delai_index_apt": 120,
         "ardoise_antivirus_miroir": a["signatures_clamav"],
         "ardoise_antivirus_freshclam": False,
         "ardoise_antivirus_signatures_locales": [a["signatures_clamav"].rstrip("/") + "/ardoise-eicar.hdb"],

@@ -133,6 +133,7 @@ class Labo:
             postes = self._preparer_postes(plan, lowerdir, etat, pool, prog)
             for f in attente_services:
                 f.result()
+            index_apt = pool.submit(services.prechauffer_relais_apt, self.journaux / "apt-prechauffage.log")
             etat["services"] = [s.en_dict() for s in svc]
             self._ecrire(etat)
             prog(f"démarrage de {len(postes)} poste(s) (systemd-nspawn)")
@@ -142,6 +143,7 @@ class Labo:
             self._ecrire(etat)
             for f in [pool.submit(hotes.attendre_ssh, h) for h in postes]:
                 f.result()
+            index_apt.result()
         prog("postes joignables en ssh")
         prog("poste technicien (un pied dans chaque VLAN)")
         reseau.brancher_technicien(plan)

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -198,9 +199,44 @@ PassThroughPattern: ^$
 # (defaults 40 s / 2 tries); clients see a 503 they retry rather than a connection left open.
 NetworkTimeout: 30
 DlMaxRetries: 6
+# Index files (InRelease) are refreshed from upstream when older than this. Several PCs asking while a refresh
+# runs once left one of them with a truncated answer and apt blocked (CI, stop 16): the lab fetches them once
+# at start (prechauffer_relais_apt) and keeps them for a test session. A school's relay keeps the default.
+FreshIndexMaxAge: 1800
 """
     )
     return d
+
+
+# What the lab PCs' sources.list names (lab image): their index files, fetched once through the relay at start.
+INDEX_APT = (
+    "http://deb.debian.org/debian/dists/bookworm/InRelease",
+    "http://deb.debian.org/debian/dists/bookworm-updates/InRelease",
+    "http://deb.debian.org/debian-security/dists/bookworm-security/InRelease",
+)
+
+
+def prechauffer_relais_apt(journal: Path) -> None:
+    """Fetch the PCs' index files through the relay, one at a time, so that the PCs' first concurrent
+    ``apt-get update`` finds them fresh instead of all waiting on one upstream refresh. Best effort: a failure
+    is written to ``journal`` and the PCs fetch them themselves."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    with journal.open("a") as j:
+        for url in INDEX_APT:
+            debut = time.monotonic()
+            # a proxy request written by hand: it can only go to the relay (no environment no_proxy to bypass it)
+            c = http.client.HTTPConnection(str(reseau.ADRESSE_RACINE.ip), PORT_APT, timeout=60)
+            try:
+                c.request("GET", url, headers={"Host": urlsplit(url).netloc})
+                r = c.getresponse()
+                taille = len(r.read())
+                j.write(f"{url} : HTTP {r.status}, {taille} octets en {time.monotonic() - debut:.1f} s\n")
+            except (OSError, http.client.HTTPException) as e:
+                j.write(f"{url} : échec ({e})\n")
+            finally:
+                c.close()
 
 
 def definir(plan: PlanLabo, etat: Path, journaux: Path) -> list[Service]:
