@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,17 @@ def labo(plan_labo: PlanLabo) -> Iterator[Labo]:
 @pytest.fixture(scope="session")
 def acces_labo(labo: Labo) -> dict:
     return labo.etat()["acces"]
+
+
+def ssh_poste(labo: Labo, adresse: str, commande: str, delai: float = 60, entree: str | None = None):
+    """Run ``commande`` on a lab host as the technician (lab key, no known_hosts: lab hosts are rebuilt).
+
+    Only while the lab runs: with its namespaces gone, a lab address would be routed off this machine."""
+    if not labo.etat().get("demarre"):
+        raise RuntimeError(f"laboratoire arrêté : pas de connexion ssh vers {adresse}")
+    return subprocess.run(
+        ["ssh", "-i", str(labo.cle_ssh), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+         f"technicien@{adresse}", commande],
+        capture_output=True, text=True, timeout=delai, input=entree,
+    )  # fmt: skip

@@ -10,7 +10,6 @@ own timeout raised to an hour (so apt alone never gives up, as in the incident).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ardoise.atelier.ansible import Suivi
+from tests.labo_commun import ssh_poste
 
 pytestmark = [pytest.mark.labo, pytest.mark.timeout(600)]
 RACINE = Path(__file__).resolve().parents[3]
@@ -39,13 +39,7 @@ while True:
 """
 
 
-def _ssh(labo, adresse: str, commande: str, entree: str | None = None, delai: float = 60):
-    return subprocess.run(
-        ["ssh", "-i", str(labo.cle_ssh), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
-         f"technicien@{adresse}", commande],
-        capture_output=True, text=True, timeout=delai, input=entree,
-    )  # fmt: skip
+_ssh = ssh_poste
 
 
 @pytest.fixture

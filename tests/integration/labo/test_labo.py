@@ -16,6 +16,7 @@ from ardoise.labo.erreurs import LaboDejaDemarreErreur
 from ardoise.labo.labo import Labo
 from ardoise.labo.plan import PlanLabo
 from ardoise.labo.proxy import page_bloquee
+from tests.labo_commun import ssh_poste
 
 pytestmark = pytest.mark.labo
 
@@ -32,13 +33,7 @@ except Exception as e:
 """
 
 
-def ssh(labo: Labo, adresse: str, commande: str, delai: float = 60, entree: str | None = None):
-    return subprocess.run(
-        ["ssh", "-i", str(labo.cle_ssh), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
-         f"technicien@{adresse}", commande],
-        capture_output=True, text=True, timeout=delai, input=entree,
-    )  # fmt: skip
+ssh = ssh_poste
 
 
 def recuperer(labo: Labo, adresse: str, url: str, proxy: str = "") -> subprocess.CompletedProcess[str]:

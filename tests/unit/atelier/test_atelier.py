@@ -210,7 +210,10 @@ def test_une_tache_bloquee_echoue_sur_ce_poste_seulement(tmp_path):
 @pytest.mark.parametrize(
     ("msg", "debut"),
     [
-        ("async task did not complete within the requested time - 240s", "tâche arrêtée sur le poste après 240 s"),
+        (
+            "async task did not complete within the requested time - 240s",
+            "tâche arrêtée sur le poste après 240 s",
+        ),
         ("Timeout exceeded", "tâche arrêtée sur le poste sans réponse"),
     ],
 )
