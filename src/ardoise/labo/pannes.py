@@ -361,3 +361,64 @@ def arreter_dhcp_pirate(labo: Labo) -> None:
     if vivant(etat["pid"], etat["debut"]):
         arreter_pids([(etat["pid"], etat["debut"])], 5)
     fichier.unlink()
+
+
+# -- a school that filters by DNS instead of an explicit proxy -------------------------------------
+COMMENTAIRE_WEB_DIRECT = "ardoise-web-direct"
+
+
+def ouvrir_web_direct(labo: Labo) -> None:
+    """Pupils reach the lab's web sites (test sites, ENT) directly, as in a school filtered by DNS rather than by
+    an explicit proxy; other destinations (DoH resolvers…) stay refused. :func:`fermer_web_direct` is the inverse."""
+    if _regle_web_direct(labo) is not None:
+        return
+    cibles = f"{reseau.ADRESSE_INTERNET.ip}, {reseau.ADRESSE_ENT.ip}"
+    executer(dans_ns(reseau.NS_SERVEUR, "nft", "insert", "rule", "inet", "ardoise_labo", "forward",
+                     "ip", "daddr", f"{{ {cibles} }}", "tcp", "dport", "{ 80, 443 }", "accept",
+                     "comment", f'"{COMMENTAIRE_WEB_DIRECT}"'))  # fmt: skip
+
+
+def fermer_web_direct(labo: Labo) -> None:
+    """Inverse of :func:`ouvrir_web_direct` (no-op when closed)."""
+    poignee = _regle_web_direct(labo)
+    if poignee is not None:
+        executer(dans_ns(reseau.NS_SERVEUR, "nft", "delete", "rule", "inet", "ardoise_labo", "forward",
+                         "handle", poignee))  # fmt: skip
+
+
+def _regle_web_direct(labo: Labo) -> str | None:
+    sortie = executer(
+        dans_ns(reseau.NS_SERVEUR, "nft", "-a", "list", "chain", "inet", "ardoise_labo", "forward")
+    ).stdout
+    for ligne in sortie.splitlines():
+        if COMMENTAIRE_WEB_DIRECT in ligne and "# handle " in ligne:
+            return ligne.rsplit("# handle ", 1)[1].strip()
+    return None
+
+
+def filtrer_par_dns(labo: Labo, domaines: list[str]) -> None:
+    """The lab's DNS answers 0.0.0.0 for ``domaines`` (a DNS filter's block answer), dnsmasq restarted.
+    :func:`arreter_filtrage_dns` is the inverse."""
+    conf = labo.dossier / "dnsmasq" / "dnsmasq.conf"
+    origine = conf.with_suffix(".conf.sans-filtrage")
+    if not origine.exists():
+        origine.write_text(conf.read_text())
+    lignes = [ligne for ligne in origine.read_text().splitlines()
+              if not any(ligne.startswith(f"address=/{d}/") for d in domaines)]  # fmt: skip
+    conf.write_text("\n".join([*lignes, *(f"address=/{d}/0.0.0.0" for d in domaines)]) + "\n")
+    _redemarrer_dns(labo)
+
+
+def arreter_filtrage_dns(labo: Labo) -> None:
+    """Inverse of :func:`filtrer_par_dns` (no-op when the DNS does not filter)."""
+    conf = labo.dossier / "dnsmasq" / "dnsmasq.conf"
+    origine = conf.with_suffix(".conf.sans-filtrage")
+    if origine.exists():
+        conf.write_text(origine.read_text())
+        origine.unlink()
+        _redemarrer_dns(labo)
+
+
+def _redemarrer_dns(labo: Labo) -> None:  # dnsmasq reads address= lines at start only
+    labo.arreter_service("dnsmasq")
+    labo.demarrer_service("dnsmasq")

@@ -236,13 +236,8 @@ def test_filtering_from_a_pupil_pc_over_ssh(audits: dict) -> None:
     assert lignes["filtrage"].details["source"] == rapport["filtrage"]["source"]  # stored like a VLAN run
 
 
-def test_pac_policy_through_the_lab_proxy(
-    audits: dict, labo: Labo, acces_labo: dict, plan_labo: PlanLabo, tmp_path: Path
-) -> None:
-    """The lab school under a PAC policy (a copy of the manifest): the PAC file, published by the lab's school
-    server, is fetched from the pupil VLAN and evaluated; the tests go through the real proxy it names."""
-    from ardoise.labo.depuis_manifeste import categories_disponibles
-
+def _copie_du_manifeste(tmp_path: Path, acces_labo: dict, plan_labo: PlanLabo, proxy: str) -> Path:
+    """A copy of the example inventory whose lab school has ``proxy`` instead of its explicit proxy block."""
     inventaire = tmp_path / "inventaire"
     shutil.copytree(RACINE / "inventaire", inventaire)
     (tmp_path / "profils_terminaux").symlink_to(
@@ -252,8 +247,19 @@ def test_pac_policy_through_the_lab_proxy(
     explicite = f"    mode: local\n    adresse: {acces_labo['serveur']}\n    port: {plan_labo.proxy_port}\n"
     texte = fichier.read_text()
     assert explicite in texte
+    fichier.write_text(texte.replace(explicite, proxy))
+    return inventaire
+
+
+def test_pac_policy_through_the_lab_proxy(
+    audits: dict, labo: Labo, acces_labo: dict, plan_labo: PlanLabo, tmp_path: Path
+) -> None:
+    """The lab school under a PAC policy (a copy of the manifest): the PAC file, published by the lab's school
+    server, is fetched from the pupil VLAN and evaluated; the tests go through the real proxy it names."""
+    from ardoise.labo.depuis_manifeste import categories_disponibles
+
     url_pac = f"{acces_labo['signatures_clamav']}ardoise-audit.pac"  # the school server's static files
-    fichier.write_text(texte.replace(explicite, f"    mode: pac\n    pac: {url_pac}\n"))
+    inventaire = _copie_du_manifeste(tmp_path, acces_labo, plan_labo, f"    mode: pac\n    pac: {url_pac}\n")
     pac = labo.dossier / "clamav" / "ardoise-audit.pac"
     domaine = categories_disponibles()[CATEGORIE]
     rapports = {}
@@ -276,3 +282,40 @@ def test_pac_policy_through_the_lab_proxy(
     assert trou == {
         ("pac-sans-proxy", CATEGORIE): "critique"
     }  # the firewall still refuses the direct request
+
+
+def test_dns_filtering_policy_with_the_lab_dns(
+    audits: dict, labo: Labo, acces_labo: dict, plan_labo: PlanLabo, ecole_labo, tmp_path: Path
+) -> None:
+    """The lab school filtered by DNS (a copy of the manifest, « mode: dns »): pupils reach the web directly
+    (the lab server lets them through to its web sites), the lab's dnsmasq answers 0.0.0.0 for the blocked
+    categories' domains. Clean → no finding; one category the DNS lets resolve → exactly that finding."""
+    from ardoise.labo.depuis_manifeste import categories_disponibles
+
+    dispo = categories_disponibles()
+    bloquees = [dispo[c] for c in ecole_labo.politique.filtrage.categories_bloquees if c in dispo]
+    assert dispo[CATEGORIE] in bloquees
+    inventaire = _copie_du_manifeste(tmp_path, acces_labo, plan_labo, "    mode: dns\n")
+    rapports = {}
+    try:
+        pannes.ouvrir_web_direct(labo)
+        for cas, domaines in (("propre", bloquees), ("trou", [d for d in bloquees if d != dispo[CATEGORIE]])):
+            pannes.filtrer_par_dns(labo, domaines)
+            r = _ardoise(f"sqlite:///{tmp_path / 'dns.sqlite'}", "audit", "filtrage", "--ecole", plan_labo.uai,
+                         "--labo", "--inventaire", str(inventaire), "--sortie", str(tmp_path / cas), "--format",
+                         "json", ns=acces_labo["technicien_ns"])  # fmt: skip
+            assert r.returncode in (0, 1), r.stderr
+            rapports[cas] = json.loads(r.stdout)
+    finally:
+        pannes.arreter_filtrage_dns(labo)
+        pannes.fermer_web_direct(labo)
+    essais = {e["nom"]: e for e in rapports["propre"]["filtrage"]["essais"]}
+    assert rapports["propre"]["constats"] == [], rapports["propre"]["constats"]
+    assert (
+        essais[f"catégorie {CATEGORIE}"]["obtenu"] == "bloqué"
+        and essais["ENT accessible"]["obtenu"] == "accessible"
+    )
+    trou = {(c["code"], c["sujet"]): c["gravite"] for c in rapports["trou"]["constats"]}
+    assert trou == {("categorie-non-bloquee", CATEGORIE): "critique"}, rapports["trou"]["constats"]
+    essai = next(e for e in rapports["trou"]["filtrage"]["essais"] if e["nom"] == f"catégorie {CATEGORIE}")
+    assert essai["obtenu"] == "résolu" and not essai["conforme"]
