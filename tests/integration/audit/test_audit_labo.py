@@ -251,6 +251,17 @@ def _copie_du_manifeste(tmp_path: Path, acces_labo: dict, plan_labo: PlanLabo, p
     return inventaire
 
 
+def _filtrage_sur_copie(
+    tmp_path: Path, base: str, cas: str, inventaire: Path, acces_labo: dict, plan_labo: PlanLabo
+) -> dict:
+    """``audit filtrage`` of the lab school from the pupil VLAN, on a manifest copy; its JSON report."""
+    r = _ardoise(f"sqlite:///{tmp_path / (base + '.sqlite')}", "audit", "filtrage", "--ecole", plan_labo.uai,
+                 "--labo", "--inventaire", str(inventaire), "--sortie", str(tmp_path / cas), "--format", "json",
+                 ns=acces_labo["technicien_ns"])  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(r.stdout)
+
+
 def test_pac_policy_through_the_lab_proxy(
     audits: dict, labo: Labo, acces_labo: dict, plan_labo: PlanLabo, tmp_path: Path
 ) -> None:
@@ -267,11 +278,7 @@ def test_pac_policy_through_the_lab_proxy(
         for cas, exception in (("propre", ""), ("trou", f'if (host == "{domaine}") return "DIRECT";')):
             pac.write_text(f"function FindProxyForURL(url, host) {{ {exception} "
                            f'return "PROXY {acces_labo["serveur"]}:{plan_labo.proxy_port}; DIRECT"; }}')  # fmt: skip
-            r = _ardoise(f"sqlite:///{tmp_path / 'pac.sqlite'}", "audit", "filtrage", "--ecole", plan_labo.uai,
-                         "--labo", "--inventaire", str(inventaire), "--sortie", str(tmp_path / cas), "--format",
-                         "json", ns=acces_labo["technicien_ns"])  # fmt: skip
-            assert r.returncode in (0, 1), r.stderr
-            rapports[cas] = json.loads(r.stdout)
+            rapports[cas] = _filtrage_sur_copie(tmp_path, "pac", cas, inventaire, acces_labo, plan_labo)
     finally:
         pac.unlink(missing_ok=True)
     essais = {e["nom"]: e for e in rapports["propre"]["filtrage"]["essais"]}
@@ -301,11 +308,7 @@ def test_dns_filtering_policy_with_the_lab_dns(
         pannes.ouvrir_web_direct(labo)
         for cas, domaines in (("propre", bloquees), ("trou", [d for d in bloquees if d != dispo[CATEGORIE]])):
             pannes.filtrer_par_dns(labo, domaines)
-            r = _ardoise(f"sqlite:///{tmp_path / 'dns.sqlite'}", "audit", "filtrage", "--ecole", plan_labo.uai,
-                         "--labo", "--inventaire", str(inventaire), "--sortie", str(tmp_path / cas), "--format",
-                         "json", ns=acces_labo["technicien_ns"])  # fmt: skip
-            assert r.returncode in (0, 1), r.stderr
-            rapports[cas] = json.loads(r.stdout)
+            rapports[cas] = _filtrage_sur_copie(tmp_path, "dns", cas, inventaire, acces_labo, plan_labo)
     finally:
         pannes.arreter_filtrage_dns(labo)
         pannes.fermer_web_direct(labo)
