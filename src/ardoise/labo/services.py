@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ardoise.labo import proxy, reseau
 from ardoise.labo.plan import PlanLabo
-from ardoise.labo.rootfs import dossier_cache, miroir_debian
+from ardoise.labo.rootfs import depots_debian, dossier_cache, miroir_debian
 from ardoise.labo.systeme import arreter_pids, attendre, dans_ns, executer, lancer_demon, port_ecoute, vivant
 
 log = logging.getLogger(__name__)
@@ -208,12 +208,11 @@ FreshIndexMaxAge: 1800
     return d
 
 
-# What the lab PCs' sources.list names (lab image): their index files, fetched once through the relay at start.
-INDEX_APT = (
-    "http://deb.debian.org/debian/dists/bookworm/InRelease",
-    "http://deb.debian.org/debian/dists/bookworm-updates/InRelease",
-    "http://deb.debian.org/debian-security/dists/bookworm-security/InRelease",
-)
+def index_apt() -> list[str]:
+    """The InRelease URL of each suite the lab image's sources.list names (written from the same stanzas)."""
+    return [
+        f"{uri.rstrip('/')}/dists/{suite}/InRelease" for uri, suites, _ in depots_debian() for suite in suites
+    ]
 
 
 def prechauffer_relais_apt(journal: Path) -> None:
@@ -224,7 +223,7 @@ def prechauffer_relais_apt(journal: Path) -> None:
     from urllib.parse import urlsplit
 
     with journal.open("a") as j:
-        for url in INDEX_APT:
+        for url in index_apt():
             debut = time.monotonic()
             # a proxy request written by hand: it can only go to the relay (no environment no_proxy to bypass it)
             c = http.client.HTTPConnection(str(reseau.ADRESSE_RACINE.ip), PORT_APT, timeout=60)

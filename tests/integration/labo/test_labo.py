@@ -33,11 +33,8 @@ except Exception as e:
 """
 
 
-ssh = ssh_poste
-
-
 def recuperer(labo: Labo, adresse: str, url: str, proxy: str = "") -> subprocess.CompletedProcess[str]:
-    return ssh(labo, adresse, f"python3 - {url} {proxy}", entree=RECUPERER)
+    return ssh_poste(labo, adresse, f"python3 - {url} {proxy}", entree=RECUPERER)
 
 
 def site(plan: PlanLabo, role: str) -> str:
@@ -52,26 +49,28 @@ def proxy_de(plan: PlanLabo) -> str:
 
 def test_ssh_technicien_et_sudo(labo: Labo, plan_labo: PlanLabo) -> None:
     for poste in plan_labo.postes:
-        r = ssh(labo, str(poste.adresse), "hostname && sudo -n true && echo SUDO-OK")
+        r = ssh_poste(labo, str(poste.adresse), "hostname && sudo -n true && echo SUDO-OK")
         assert r.returncode == 0, r.stderr
         assert r.stdout.split() == [poste.nom, "SUDO-OK"]
 
 
 def test_systemd_tourne(labo: Labo, plan_labo: PlanLabo) -> None:
-    r = ssh(labo, str(plan_labo.postes[0].adresse), "timeout 60 systemctl is-system-running --wait")
+    r = ssh_poste(labo, str(plan_labo.postes[0].adresse), "timeout 60 systemctl is-system-running --wait")
     assert r.stdout.strip() in ("running", "degraded"), r.stdout + r.stderr
 
 
 def test_adresse_mac_et_route_du_plan(labo: Labo, plan_labo: PlanLabo) -> None:
     poste = plan_labo.postes[0]
-    r = ssh(labo, str(poste.adresse), "cat /sys/class/net/eth0/address; ip route show default")
+    r = ssh_poste(labo, str(poste.adresse), "cat /sys/class/net/eth0/address; ip route show default")
     assert r.stdout.splitlines()[0] == poste.mac
     assert f"via {plan_labo.vlan(poste.vlan).passerelle}" in r.stdout
 
 
 def test_dns_du_labo(labo: Labo, plan_labo: PlanLabo) -> None:
     autre = plan_labo.postes[1]
-    r = ssh(labo, str(plan_labo.postes[0].adresse), f"getent hosts {site(plan_labo, 'ent')} {autre.nom}")
+    r = ssh_poste(
+        labo, str(plan_labo.postes[0].adresse), f"getent hosts {site(plan_labo, 'ent')} {autre.nom}"
+    )
     assert str(reseau.ADRESSE_ENT.ip) in r.stdout and str(autre.adresse) in r.stdout, r.stdout + r.stderr
 
 
@@ -145,7 +144,7 @@ def test_source_de_signatures_clamav(labo: Labo, plan_labo: PlanLabo) -> None:
 
 
 def test_apt_par_le_relais_du_labo(labo: Labo, plan_labo: PlanLabo) -> None:
-    r = ssh(
+    r = ssh_poste(
         labo, str(plan_labo.postes[0].adresse),
         "sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
         "--no-install-recommends less && command -v less", delai=300,
@@ -200,10 +199,10 @@ def test_lien_coupe_puis_retabli(labo: Labo, plan_labo: PlanLabo) -> None:
     poste = plan_labo.postes[1]
     pannes.couper_lien(labo, poste.nom)
     try:
-        assert ssh(labo, str(poste.adresse), "true", delai=20).returncode != 0
+        assert ssh_poste(labo, str(poste.adresse), "true", delai=20).returncode != 0
     finally:
         pannes.retablir_lien(labo, poste.nom)
-    assert ssh(labo, str(poste.adresse), "true").returncode == 0
+    assert ssh_poste(labo, str(poste.adresse), "true").returncode == 0
 
 
 def test_proxy_arrete_puis_redemarre(labo: Labo, plan_labo: PlanLabo) -> None:
@@ -223,7 +222,7 @@ def test_disque_plein_puis_libere(labo: Labo, plan_labo: PlanLabo) -> None:
     poste = plan_labo.postes[0]
     pannes.remplir_disque(labo, poste.nom)
     try:
-        r = ssh(
+        r = ssh_poste(
             labo,
             str(poste.adresse),
             "df --output=pcent / | tail -1; dd if=/dev/zero of=/var/tmp/x bs=1M count=64",
@@ -232,7 +231,7 @@ def test_disque_plein_puis_libere(labo: Labo, plan_labo: PlanLabo) -> None:
         assert r.returncode != 0 and "No space left" in r.stderr
     finally:
         pannes.liberer_disque(labo, poste.nom)
-    assert ssh(labo, str(poste.adresse), "rm -f /var/tmp/x; touch /var/tmp/y").returncode == 0
+    assert ssh_poste(labo, str(poste.adresse), "rm -f /var/tmp/x; touch /var/tmp/y").returncode == 0
 
 
 def restes(labo: Labo) -> list[str]:
